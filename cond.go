@@ -1,0 +1,97 @@
+package locker
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/protolocker/locker/messages"
+)
+
+// ExtendLease sets the expiry of key to now+lease on the masters, if the
+// key still holds value. A master that lacks the key (new or lagging)
+// installs it. It is one conditional round: it changes no ownership, so
+// it needs no promise (docs/protocol.md has the safety argument). It fails
+// with ErrNotOwner when another value holds the key, ErrNotFound when no
+// master still held it.
+func (n *Node) ExtendLease(ctx context.Context, key string, value []byte, lease time.Duration) (Result, error) {
+	if err := n.checkWrite(key, value, lease); err != nil {
+		return Result{}, err
+	}
+	var hint uint64
+	if e, ok := n.store.Get(key); ok && bytes.Equal(e.Value, value) {
+		hint = e.Token
+	}
+	return n.conditional(ctx, &messages.CondRequest{
+		Op: messages.Op_OP_EXTEND, Key: key, Value: bytes.Clone(value), LeaseNs: int64(lease), TokenHint: hint,
+	})
+}
+
+// Release deletes key on the masters if it holds value. Releasing a key
+// that is already gone succeeds (Result.Commits counts the masters where
+// it is gone); it fails with ErrNotOwner when another value holds it.
+func (n *Node) Release(ctx context.Context, key string, value []byte) (Result, error) {
+	if err := n.checkWrite(key, value, 1); err != nil {
+		return Result{}, err
+	}
+	return n.conditional(ctx, &messages.CondRequest{Op: messages.Op_OP_RELEASE, Key: key, Value: bytes.Clone(value)})
+}
+
+// conditional runs single-round writes until one is decided, retrying
+// while a promise of another round blocks the key.
+func (n *Node) conditional(ctx context.Context, req *messages.CondRequest) (Result, error) {
+	ctx, cancel := n.bound(ctx)
+	defer cancel()
+	for attempt := 0; ; attempt++ {
+		res, err, retry := n.condRound(ctx, req)
+		if !retry || !n.backoff(ctx, attempt) {
+			return res, err
+		}
+	}
+}
+
+func (n *Node) condRound(ctx context.Context, req *messages.CondRequest) (Result, error, bool) {
+	v := n.members.Load()
+	call := n.open(len(v.Masters))
+	defer call.Close()
+	for i, m := range v.Masters {
+		n.send(m, &messages.CondRequest{
+			ReqId: call.ID | uint64(i), Op: req.Op, Key: req.Key, Value: req.Value, LeaseNs: req.LeaseNs,
+			TokenHint: req.TokenHint, ViewVersion: v.Version, ViewHash: v.Hash(),
+		})
+	}
+	acks := newTally(v.W, len(v.Masters))
+	refused := refusals{}
+	res := Result{W: v.W}
+	held := 0 // masters that still held the value (not installs, not absent)
+	err := n.gather(ctx, call, func(msg any, i int) {
+		r, ok := msg.(*messages.CondReply)
+		if !ok {
+			return
+		}
+		s := r.GetStatus()
+		yes := s == messages.Status_STATUS_OK || s == messages.Status_STATUS_INSTALLED ||
+			(req.Op == messages.Op_OP_RELEASE && s == messages.Status_STATUS_NOT_FOUND)
+		if !acks.add(i, yes) {
+			return
+		}
+		if s == messages.Status_STATUS_OK {
+			held++
+		}
+		if yes {
+			res.Token = max(res.Token, r.GetToken())
+		} else {
+			refused.note(s, r.GetView(), v.Masters[i])
+		}
+	}, func() bool { return acks.outcome() != pending })
+	res.Votes, res.Commits = acks.yes, acks.yes
+	if err == nil && acks.outcome() == won {
+		if req.Op == messages.Op_OP_EXTEND && held == 0 {
+			return res, fmt.Errorf("%w: %w: no master still held the lease", ErrNoQuorum, ErrNotFound), false
+		}
+		return res, nil, false
+	}
+	err, retry := n.failure(req.Op, v, acks, refused, err)
+	return res, err, retry
+}

@@ -1,0 +1,129 @@
+package lease
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// Store is the published view of a Table: safe for concurrent readers
+// while the table's single writer updates it. A hit takes no lock and
+// allocates nothing.
+//
+// Waiters (WaitPresent, WaitGone) register under a mutex that the writer
+// also takes whenever any waiter exists, so a write can never slip between
+// a waiter's check and its registration.
+type Store struct {
+	entries sync.Map // string -> *Entry
+
+	waiting atomic.Int64 // registered waiters; the writer skips mu when 0
+	mu      sync.Mutex
+	present map[string][]*waiter // woken when the key is set
+	gone    map[string][]*waiter // woken when the key is deleted
+}
+
+type waiter struct {
+	ch chan struct{}
+}
+
+// NewStore returns an empty Store.
+func NewStore() *Store {
+	return &Store{
+		present: make(map[string][]*waiter),
+		gone:    make(map[string][]*waiter),
+	}
+}
+
+// Get returns the key's entry. The entry is shared: do not modify it.
+func (s *Store) Get(key string) (*Entry, bool) {
+	v, ok := s.entries.Load(key)
+	if !ok {
+		return nil, false
+	}
+	return v.(*Entry), true
+}
+
+// Range calls f for every entry until f returns false.
+func (s *Store) Range(f func(key string, e *Entry) bool) {
+	s.entries.Range(func(k, v any) bool { return f(k.(string), v.(*Entry)) })
+}
+
+// WaitPresent returns the key's entry if it is there now. Otherwise it
+// returns a channel closed when the key is next set, and a cancel function
+// that the caller must call if it stops waiting before that.
+func (s *Store) WaitPresent(key string) (e *Entry, woken <-chan struct{}, cancel func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e, ok := s.Get(key); ok {
+		return e, nil, func() {}
+	}
+	w := s.add(s.present, key)
+	return nil, w.ch, func() { s.cancel(s.present, key, w) }
+}
+
+// WaitGone returns held == false if the key is absent now. Otherwise it
+// returns a channel closed when the key is next deleted (released or
+// expired), and a cancel function for a caller that stops waiting first.
+func (s *Store) WaitGone(key string) (held bool, woken <-chan struct{}, cancel func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.Get(key); !ok {
+		return false, nil, func() {}
+	}
+	w := s.add(s.gone, key)
+	return true, w.ch, func() { s.cancel(s.gone, key, w) }
+}
+
+// Waiters returns how many waiters are registered.
+func (s *Store) Waiters() int { return int(s.waiting.Load()) }
+
+func (s *Store) add(m map[string][]*waiter, key string) *waiter {
+	w := &waiter{ch: make(chan struct{})}
+	m[key] = append(m[key], w)
+	s.waiting.Add(1)
+	return w
+}
+
+func (s *Store) cancel(m map[string][]*waiter, key string, w *waiter) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ws := m[key]
+	for i, x := range ws {
+		if x == w {
+			ws[i] = ws[len(ws)-1]
+			ws = ws[:len(ws)-1]
+			s.waiting.Add(-1)
+			break
+		}
+	}
+	if len(ws) == 0 {
+		delete(m, key)
+	} else {
+		m[key] = ws
+	}
+}
+
+// set publishes e under key; the table's writer only.
+func (s *Store) set(key string, e *Entry) {
+	s.entries.Store(key, e)
+	if s.waiting.Load() > 0 {
+		s.wake(s.present, key)
+	}
+}
+
+// del removes key; the table's writer only.
+func (s *Store) del(key string) {
+	s.entries.Delete(key)
+	if s.waiting.Load() > 0 {
+		s.wake(s.gone, key)
+	}
+}
+
+func (s *Store) wake(m map[string][]*waiter, key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, w := range m[key] {
+		close(w.ch)
+		s.waiting.Add(-1)
+	}
+	delete(m, key)
+}

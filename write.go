@@ -1,0 +1,145 @@
+package locker
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/protolocker/locker/cluster"
+	"github.com/protolocker/locker/messages"
+)
+
+// Lock takes key for value for lease, if no one holds it. It fails with
+// ErrLocked (and ErrNoQuorum) when another value holds the key on enough
+// masters that no quorum can grant it.
+func (n *Node) Lock(ctx context.Context, key string, value []byte, lease time.Duration) (Result, error) {
+	if err := n.checkWrite(key, value, lease); err != nil {
+		return Result{}, err
+	}
+	return n.twoPhase(ctx, messages.Op_OP_LOCK, key, nil, bytes.Clone(value), lease)
+}
+
+// Update replaces the value of key from expected to value, keeping its
+// expiry, and returns a new fencing token. It fails with ErrNotOwner when
+// the key holds another value, ErrNotFound when it is not held.
+func (n *Node) Update(ctx context.Context, key string, expected, value []byte) (Result, error) {
+	if err := n.checkWrite(key, value, 1); err != nil {
+		return Result{}, err
+	}
+	if expected == nil {
+		return Result{}, fmt.Errorf("%w: nil expected value", ErrInvalid)
+	}
+	return n.twoPhase(ctx, messages.Op_OP_UPDATE, key, bytes.Clone(expected), bytes.Clone(value), 0)
+}
+
+func (n *Node) checkWrite(key string, value []byte, lease time.Duration) error {
+	switch {
+	case key == "":
+		return fmt.Errorf("%w: empty key", ErrInvalid)
+	case value == nil:
+		return fmt.Errorf("%w: nil value", ErrInvalid)
+	case lease <= 0:
+		return fmt.Errorf("%w: lease %v is not positive", ErrInvalid, lease)
+	case lease > n.cfg.MaxLease:
+		return fmt.Errorf("%w: lease %v exceeds MaxLease %v", ErrInvalid, lease, n.cfg.MaxLease)
+	}
+	return nil
+}
+
+// twoPhase runs promise/commit rounds until one is decided, retrying
+// after split promises (contention) and membership refreshes.
+func (n *Node) twoPhase(ctx context.Context, op messages.Op, key string, expected, value []byte, lease time.Duration) (Result, error) {
+	ctx, cancel := n.bound(ctx)
+	defer cancel()
+	for attempt := 0; ; attempt++ {
+		res, err, retry := n.promiseRound(ctx, op, key, expected, value, lease)
+		if !retry {
+			return res, err
+		}
+		if !n.backoff(ctx, attempt) {
+			return res, err
+		}
+	}
+}
+
+// promiseRound runs one two-phase round in the current view. retry says
+// the round lost to something a new round may not meet (split promises,
+// a membership refresh).
+func (n *Node) promiseRound(ctx context.Context, op messages.Op, key string, expected, value []byte, lease time.Duration) (Result, error, bool) {
+	v := n.members.Load()
+	call := n.open(len(v.Masters))
+	defer call.Close()
+	tag := rand.Uint64() | 1
+	for i, m := range v.Masters {
+		n.send(m, &messages.PromiseRequest{
+			ReqId: call.ID | uint64(i), Key: key, ExpectAbsent: op == messages.Op_OP_LOCK,
+			Expected: expected, Tag: tag, ViewVersion: v.Version, ViewHash: v.Hash(),
+		})
+	}
+	votes := newTally(v.W, len(v.Masters))
+	refusals := refusals{}
+	var maxToken uint64
+	err := n.gather(ctx, call, func(msg any, i int) {
+		r, ok := msg.(*messages.PromiseReply)
+		if !ok || !votes.add(i, r.GetStatus() == messages.Status_STATUS_OK) {
+			return
+		}
+		maxToken = max(maxToken, r.GetMaxToken())
+		refusals.note(r.GetStatus(), r.GetView(), v.Masters[i])
+	}, func() bool { return votes.outcome() != pending })
+	if err != nil || votes.outcome() == lost {
+		n.abort(v, key, tag)
+		err, retry := n.failure(op, v, votes, refusals, err)
+		return Result{W: v.W, Votes: votes.yes}, err, retry
+	}
+	res := Result{W: v.W, Votes: votes.yes, Token: maxToken + 1}
+	commits, err := n.commit(ctx, call, v, func(id uint64) any {
+		return &messages.CommitRequest{ReqId: id, Key: key, Tag: tag, Op: op, Value: value, Token: res.Token, LeaseNs: int64(lease)}
+	})
+	res.Commits = commits.yes
+	if err != nil || commits.outcome() != won {
+		// Masters that applied the commit hold a value nobody owns:
+		// take it back where it landed.
+		n.releaseQuietly(v, key, value)
+		return res, fmt.Errorf("%w: %d of %d masters acknowledged the commit, %d needed%s",
+			ErrNoQuorum, commits.yes, len(v.Masters), v.W, cause(err)), false
+	}
+	return res, nil, false
+}
+
+// commit sends phase two to every master of v (a master that did not
+// grant refuses it) and counts acknowledgements.
+func (n *Node) commit(ctx context.Context, call *cluster.Call, v cluster.View, req func(id uint64) any) (*tally, error) {
+	for i, m := range v.Masters {
+		n.send(m, req(call.ID|uint64(i)))
+	}
+	acks := newTally(v.W, len(v.Masters))
+	err := n.gather(ctx, call, func(msg any, i int) {
+		if r, ok := msg.(*messages.CommitReply); ok {
+			acks.add(i, r.GetStatus() == messages.Status_STATUS_OK)
+		}
+	}, func() bool { return acks.outcome() != pending })
+	return acks, err
+}
+
+func (n *Node) abort(v cluster.View, key string, tag uint64) {
+	for _, m := range v.Masters {
+		n.tell(m, &messages.AbortRequest{Key: key, Tag: tag})
+	}
+}
+
+func (n *Node) releaseQuietly(v cluster.View, key string, value []byte) {
+	for _, m := range v.Masters {
+		n.send(m, &messages.CondRequest{Op: messages.Op_OP_RELEASE, Key: key, Value: value,
+			ViewVersion: v.Version, ViewHash: v.Hash()})
+	}
+}
+
+func cause(err error) string {
+	if err == nil {
+		return ""
+	}
+	return ": " + err.Error()
+}
