@@ -3,6 +3,7 @@ package locker
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -87,11 +88,16 @@ func (n *Node) condRound(ctx context.Context, req *messages.CondRequest) (Result
 	}, func() bool { return acks.outcome() != pending })
 	res.Votes, res.Commits = acks.yes, acks.yes
 	if err == nil && acks.outcome() == won {
-		if req.Op == messages.Op_OP_EXTEND && held == 0 {
-			return res, fmt.Errorf("%w: %w: no master still held the lease", ErrNoQuorum, ErrNotFound), false
+		if req.Op != messages.Op_OP_EXTEND || held > 0 {
+			return res, nil, false
 		}
-		return res, nil, false
+		err = fmt.Errorf("%w: %w: no master still held the lease", ErrNoQuorum, ErrNotFound)
+		n.releaseQuietly(v, req.Key, req.Value) // undo the installs
+		return res, err, false
 	}
 	err, retry := n.failure(req.Op, v, acks, refused, err)
+	if req.Op == messages.Op_OP_EXTEND && errors.Is(err, ErrNotOwner) {
+		n.releaseQuietly(v, req.Key, req.Value) // undo the installs
+	}
 	return res, err, retry
 }
