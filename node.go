@@ -1,8 +1,8 @@
 package locker
 
 import (
-	"fmt"
 	"context"
+	"fmt"
 	"sync"
 
 	"github.com/asynkron/protoactor-go/actor"
