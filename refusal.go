@@ -46,7 +46,7 @@ func (n *Node) failure(op messages.Op, v cluster.View, votes *tally, r refusals,
 	}
 	if r.wrongView > 0 {
 		for _, rv := range r.views {
-			if err := n.adopt(&rv.view, rv.addr); err != nil {
+			if err := n.adopt(rv.view, rv.addr, v); err != nil {
 				return err, false
 			}
 		}

@@ -90,24 +90,25 @@ func (n *Node) backoff(ctx context.Context, attempt int) bool {
 	}
 }
 
-// adopt handles a voter's refusal for another membership: a newer view is
-// installed here (and on this node's lease-holder), an older voter is sent
-// ours. It returns an error when the two views conflict at one version.
-func (n *Node) adopt(theirs *cluster.View, addr string) error {
+// adopt handles a voter's refusal, in a round run in view round, for
+// another membership: a newer view is installed here (and on this node's
+// lease-holder), an older voter is sent ours. It returns an error when the
+// views conflict at one version, or when the voter refuses the very view
+// it holds (its address is not the one the masters list).
+func (n *Node) adopt(theirs cluster.View, addr string, round cluster.View) error {
+	if theirs.Version == round.Version && theirs.Hash() == round.Hash() {
+		return fmt.Errorf("%w: %s refuses to vote in view %d: its address differs from the name in Masters", ErrNoQuorum, addr, round.Version)
+	}
 	mine := n.members.Load()
 	switch {
-	case theirs == nil:
-		return nil
 	case theirs.Version > mine.Version:
-		if n.members.Install(*theirs) {
-			n.tell(n.Address(), viewUpdate(*theirs))
+		if n.members.Install(theirs) {
+			n.send(n.Address(), viewUpdate(theirs))
 		}
 	case theirs.Version < mine.Version:
-		n.tell(addr, viewUpdate(mine))
+		n.send(addr, viewUpdate(mine))
 	case theirs.Hash() != mine.Hash():
 		return fmt.Errorf("%w: membership conflict at version %d with %s", ErrNoQuorum, mine.Version, addr)
-	default:
-		return fmt.Errorf("%w: %s refuses to vote in view %d: its address differs from the name in Masters", ErrNoQuorum, addr, mine.Version)
 	}
 	return nil
 }

@@ -53,6 +53,22 @@ func (n *Network) Heal() {
 	clear(n.drops)
 	clear(n.dups)
 	clear(n.delays)
+	n.filter = nil
+}
+
+// Filter decides whether a user message from one address to another is
+// dropped: it sees the message as sent (before cloning) and must not
+// modify it.
+type Filter func(from, to string, msg any) (drop bool)
+
+// DropIf installs f to drop chosen user messages, such as one protocol
+// phase, in addition to the other faults; nil removes it, and so does
+// Heal. f runs on the sender's goroutine and must be safe for concurrent
+// use.
+func (n *Network) DropIf(f Filter) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.filter = f
 }
 
 // Drop makes the directed link from from to to lose each message with

@@ -71,6 +71,7 @@ func (n *Network) send(from string, target *actor.PID, d *delivery, msg any) {
 	}
 	var p plan
 	var closed bool
+	var filter Filter
 	if change.op != watchNone {
 		n.mu.Lock()
 		d.src, d.dst = n.systems[from], n.systems[target.Address]
@@ -83,6 +84,7 @@ func (n *Network) send(from string, target *actor.PID, d *delivery, msg any) {
 		n.mu.RLock()
 		d.src, d.dst = n.systems[from], n.systems[target.Address]
 		p, closed = n.planLocked(from, target.Address), n.closed
+		filter = n.filter
 		n.mu.RUnlock()
 	}
 
@@ -92,7 +94,7 @@ func (n *Network) send(from string, target *actor.PID, d *delivery, msg any) {
 		n.dropped.Add(1)
 	case d.dst == nil:
 		n.unreachable(d)
-	case p.cut || n.chance(p.drop):
+	case p.cut || n.chance(p.drop) || (filter != nil && !d.system && filter(from, target.Address, msg)):
 		n.dropped.Add(1)
 	default:
 		if n.chance(p.dup) {

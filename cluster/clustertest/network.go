@@ -40,6 +40,7 @@ type Network struct {
 	drops    map[linkKey]float64
 	dups     map[linkKey]float64
 	delays   map[linkKey]time.Duration
+	filter   Filter
 	watches  map[watchKey]struct{}
 	pending  map[*pendingDelivery]struct{}
 	linkMu   map[linkKey]*sync.Mutex // serialises delayed deliveries per link
