@@ -100,9 +100,14 @@ func (n *Node) promiseRound(ctx context.Context, op messages.Op, key string, exp
 	})
 	res.Commits = commits.yes
 	if err != nil || commits.outcome() != won {
-		// Masters that applied the commit hold a value nobody owns:
-		// take it back where it landed.
-		n.releaseQuietly(v, key, value)
+		// Drop the promises left where the commit did not land. A lock's
+		// value, which nobody owns, is taken back where it did land; an
+		// update's stays (the owner still holds the key, under one value
+		// or the other, and may retry).
+		n.abort(v, key, tag)
+		if op == messages.Op_OP_LOCK {
+			n.releaseQuietly(v, key, value)
+		}
 		return res, fmt.Errorf("%w: %d of %d masters acknowledged the commit, %d needed%s",
 			ErrNoQuorum, commits.yes, len(v.Masters), v.W, cause(err)), false
 	}

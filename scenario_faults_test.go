@@ -1,0 +1,105 @@
+package locker_test
+
+import (
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/protolocker/locker"
+	holder "github.com/protolocker/locker/actor"
+	"github.com/protolocker/locker/cluster"
+	"github.com/protolocker/locker/messages"
+)
+
+// A commit acknowledged by fewer than W masters is a failure (the
+// reference reports success), and the value it left is taken back.
+func TestCommitOnFewerThanWFails(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCluster(t, names("m", 3), nil, locker.Config{RequestTimeout: 300 * time.Millisecond})
+		c.net.DropIf(func(_, _ string, msg any) bool {
+			_, commit := msg.(*messages.CommitRequest)
+			return commit
+		})
+		res, err := c.node("m1").Lock(t.Context(), "k", []byte("v"), time.Minute)
+		require.ErrorIs(t, err, locker.ErrNoQuorum)
+		assert.GreaterOrEqual(t, res.Votes, 2, "a quorum granted the promise")
+		assert.Equal(t, 1, res.Commits, "only m1's own lease-holder got the commit")
+		synctest.Wait()
+		assert.True(t, c.absent("m1", "k"), "the lone commit was released")
+
+		c.net.Heal()
+		_, err = c.node("m2").Lock(t.Context(), "k", []byte("w"), time.Minute)
+		require.NoError(t, err)
+	})
+}
+
+// Unknown and malformed messages to a lease-holder are answered or
+// dropped and counted; the node carries on.
+func TestBadMessagesAreCounted(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCluster(t, names("m", 3), nil, locker.Config{})
+		sys, err := c.net.NewSystem("probe")
+		require.NoError(t, err)
+		target := actor.NewPID("m1", holder.Name)
+		before := c.node("m1").Stats()
+
+		sys.Root.Send(target, wrapperspb.String("hello"))
+		sys.Root.Send(target, &messages.Pong{})
+		masters, replicas, w, version := c.node("m1").View()
+		view, err := cluster.NewView(version, masters, replicas, w)
+		require.NoError(t, err)
+		for _, req := range []any{
+			&messages.PromiseRequest{ReqId: 1, ViewVersion: version, ViewHash: view.Hash()}, // no key, no tag
+			&messages.CondRequest{ReqId: 2, Op: messages.Op_OP_EXTEND, Key: "k", ViewVersion: version, ViewHash: view.Hash()},
+			&messages.CommitRequest{ReqId: 3, Key: "k", Op: messages.Op(99)},
+		} {
+			reply, err := sys.Root.RequestFuture(target, req, time.Second).Result()
+			require.NoError(t, err)
+			assert.Equal(t, messages.Status_STATUS_BAD_REQUEST, reply.(interface{ GetStatus() messages.Status }).GetStatus())
+		}
+		reply, err := sys.Root.RequestFuture(target, &messages.PromiseRequest{ReqId: 4, Key: "k", Tag: 1, ExpectAbsent: true}, time.Second).Result()
+		require.NoError(t, err)
+		assert.Equal(t, messages.Status_STATUS_WRONG_VIEW, reply.(*messages.PromiseReply).GetStatus(), "a vote without the view is refused")
+		assert.Equal(t, version, reply.(*messages.PromiseReply).GetView().GetVersion())
+
+		after := c.node("m1").Stats()
+		assert.Equal(t, before.Unknown+2, after.Unknown)
+		assert.Equal(t, before.BadRequests+3, after.BadRequests)
+		assert.Equal(t, before.WrongView+1, after.WrongView)
+		_, err = c.node("m1").Lock(t.Context(), "k", []byte("v"), time.Second)
+		require.NoError(t, err, "the node carries on")
+	})
+}
+
+// Duplicated and delayed messages are harmless: tags and request ids make
+// every step idempotent.
+func TestDuplicatesAndDelays(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCluster(t, names("m", 3), nil, locker.Config{})
+		for _, a := range names("m", 3) {
+			for _, b := range names("m", 3) {
+				if a != b {
+					c.net.Duplicate(a, b, 1)
+					c.net.Delay(a, b, time.Millisecond)
+				}
+			}
+		}
+		var last uint64
+		for i := range 20 {
+			n := c.node(names("m", 3)[i%3])
+			res, err := n.Lock(t.Context(), "k", []byte("v"), time.Second)
+			require.NoError(t, err, "round %d", i)
+			assert.Equal(t, 2, res.W)
+			assert.LessOrEqual(t, res.Commits, 3, "each master counted once")
+			assert.Greater(t, res.Token, last)
+			last = res.Token
+			_, err = n.Release(t.Context(), "k", []byte("v"))
+			require.NoError(t, err)
+		}
+	})
+}
