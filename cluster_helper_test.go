@@ -3,9 +3,11 @@ package locker_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"testing"
 	"time"
 
+	"github.com/asynkron/protoactor-go/actor"
 	"github.com/stretchr/testify/require"
 
 	"github.com/protolocker/locker"
@@ -91,4 +93,9 @@ func ctxFor(t testing.TB, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// discardLogger silences protoactor's logger in tests.
+func discardLogger(*actor.ActorSystem) *slog.Logger {
+	return slog.New(slog.DiscardHandler)
 }

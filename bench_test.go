@@ -1,0 +1,117 @@
+package locker_test
+
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/protolocker/locker"
+)
+
+// benchCluster is three masters on the in-memory network, in real time.
+func benchCluster(b *testing.B) *testCluster {
+	b.Helper()
+	return newCluster(b, names("m", 3), nil, locker.Config{})
+}
+
+func BenchmarkDirtyReadParallel(b *testing.B) {
+	sys := actor.NewActorSystem(actor.WithLoggerFactory(discardLogger))
+	n, err := locker.Start(sys, locker.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { n.Stop(); sys.Shutdown() })
+	keys := make([]string, 1024)
+	for i := range keys {
+		keys[i] = "key-" + strconv.Itoa(i)
+		if _, err := n.Lock(context.Background(), keys[i], []byte("value"), time.Hour); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			if _, err := n.DirtyRead(keys[i&1023]); err != nil {
+				b.Error(err)
+				return
+			}
+			i++
+		}
+	})
+}
+
+// The floor: one request fan-out to the three lease-holders, done when two
+// answered; a Lock costs two such rounds, ExtendLease and Release one.
+func BenchmarkFloorOneFanout(b *testing.B) {
+	n := benchCluster(b).node("m1")
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := n.Ping(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkFloorTwoFanouts(b *testing.B) {
+	n := benchCluster(b).node("m1")
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := n.Ping(ctx); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := n.Ping(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkLock(b *testing.B) {
+	n := benchCluster(b).node("m1")
+	ctx := context.Background()
+	value := []byte("holder")
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, err := n.Lock(ctx, "k"+strconv.Itoa(i), value, time.Minute); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+func BenchmarkLockRelease(b *testing.B) {
+	n := benchCluster(b).node("m1")
+	ctx := context.Background()
+	value := []byte("holder")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := n.Lock(ctx, "k", value, time.Minute); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := n.Release(ctx, "k", value); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkExtendLease(b *testing.B) {
+	n := benchCluster(b).node("m1")
+	ctx := context.Background()
+	value := []byte("holder")
+	if _, err := n.Lock(ctx, "k", value, time.Minute); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := n.ExtendLease(ctx, "k", value, time.Minute); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
