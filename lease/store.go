@@ -53,7 +53,9 @@ func (s *Store) Range(f func(key string, e *Entry) bool) {
 func (s *Store) WaitPresent(key string) (e *Entry, woken <-chan struct{}, cancel func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.waiting.Add(1) // before the check: see add
 	if e, ok := s.Get(key); ok {
+		s.waiting.Add(-1)
 		return e, nil, func() {}
 	}
 	w := s.add(s.present, key)
@@ -66,7 +68,9 @@ func (s *Store) WaitPresent(key string) (e *Entry, woken <-chan struct{}, cancel
 func (s *Store) WaitGone(key string) (held bool, woken <-chan struct{}, cancel func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.waiting.Add(1) // before the check: see add
 	if _, ok := s.Get(key); !ok {
+		s.waiting.Add(-1)
 		return false, nil, func() {}
 	}
 	w := s.add(s.gone, key)
@@ -76,10 +80,14 @@ func (s *Store) WaitGone(key string) (held bool, woken <-chan struct{}, cancel f
 // Waiters returns how many waiters are registered.
 func (s *Store) Waiters() int { return int(s.waiting.Load()) }
 
+// add registers a waiter already counted in s.waiting. The count goes up
+// before the waiter checks the key, and the writer stores the key before
+// it reads the count (both sequentially consistent): either the waiter
+// sees the write, or the writer sees the count and takes mu, which the
+// waiter holds until it is registered, so no write slips between.
 func (s *Store) add(m map[string][]*waiter, key string) *waiter {
 	w := &waiter{ch: make(chan struct{})}
 	m[key] = append(m[key], w)
-	s.waiting.Add(1)
 	return w
 }
 
