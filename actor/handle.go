@@ -12,6 +12,9 @@ import (
 // type.
 func (h *Holder) handle(ctx protoactor.Context, msg any) bool {
 	now := h.Now()
+	// Sweep what is due before deciding: the timer may not have fired yet,
+	// and a lease past its deadline must not block, extend or answer.
+	h.stats.expired.Add(uint64(h.table.Expire(now)))
 	switch m := msg.(type) {
 	case *messages.PromiseRequest:
 		if v, ok := h.checkView(m.GetViewVersion(), m.GetViewHash()); !ok {

@@ -283,3 +283,30 @@ func TestReplayMasterLogOnReplica(t *testing.T) {
 	assert.Equal(t, master.MaxToken(), replica.MaxToken())
 	assert.Equal(t, master.Len(), replica.Len())
 }
+
+func TestReplayDuplicateReleaseKeepsTomb(t *testing.T) {
+	tb := newTable()
+	replay(t, tb, 0, OpLock, "k", "v", 5, 1000)
+	replay(t, tb, 0, OpRelease, "k", "v", 5, 1000) // tomb until 1000
+	// Another master's copy, cut later, says less lease was left: the tomb
+	// keeps its first deadline.
+	replay(t, tb, 10, OpRelease, "k", "v", 5, 10)
+	tb.Expire(20)
+	replay(t, tb, 30, OpLock, "k", "v", 5, 970)
+	requireAbsent(t, tb, "k")
+}
+
+func TestReplayNewerTombNotExpiredByOlderDeadline(t *testing.T) {
+	tb := newTable()
+	replay(t, tb, 0, OpRelease, "k", "v", 5, 100)  // tomb 5 until 100
+	replay(t, tb, 0, OpRelease, "k", "w", 7, 1000) // tomb 7 until 1000 replaces it
+	tb.Expire(100)                                 // the stale deadline of tomb 5
+	require.Contains(t, tb.tombs, "k")
+	assert.Equal(t, uint64(7), tb.tombs["k"].token)
+	replay(t, tb, 200, OpLock, "k", "w", 7, 800)
+	requireAbsent(t, tb, "k")
+	replay(t, tb, 200, OpLock, "k", "v", 6, 800)
+	requireAbsent(t, tb, "k")
+	tb.Expire(1000)
+	assert.Empty(t, tb.tombs)
+}
