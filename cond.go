@@ -42,8 +42,11 @@ func (n *Node) Release(ctx context.Context, key string, value []byte) (Result, e
 // conditional runs single-round writes until one is decided, retrying
 // while a promise of another round blocks the key.
 func (n *Node) conditional(ctx context.Context, req *messages.CondRequest) (Result, error) {
-	ctx, cancel := n.bound(ctx)
+	ctx, cancel, err := n.bound(ctx)
 	defer cancel()
+	if err != nil {
+		return Result{}, err
+	}
 	for attempt := 0; ; attempt++ {
 		res, err, retry := n.condRound(ctx, req)
 		if !retry || !n.backoff(ctx, attempt) {

@@ -43,8 +43,11 @@ func (n *Node) SetW(ctx context.Context, w int) error {
 }
 
 func (n *Node) install(ctx context.Context, cur, next cluster.View) error {
-	ctx, cancel := n.bound(ctx)
+	ctx, cancel, err := n.bound(ctx)
 	defer cancel()
+	if err != nil {
+		return err
+	}
 	targets := cur.Nodes()
 	for _, a := range next.Nodes() {
 		if !slices.Contains(targets, a) {
@@ -64,7 +67,7 @@ func (n *Node) install(ctx context.Context, cur, next cluster.View) error {
 	}
 	oldAcks := newTally(cluster.Majority(len(cur.Masters)), len(cur.Masters))
 	newAcks := newTally(cluster.Majority(len(next.Masters)), len(next.Masters))
-	err := n.gather(ctx, call, func(msg any, i int) {
+	err = n.gather(ctx, call, func(msg any, i int) {
 		r, ok := msg.(*messages.ViewAck)
 		if !ok || i >= len(targets) || r.GetVersion() < next.Version {
 			return

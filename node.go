@@ -86,6 +86,9 @@ func (n *Node) Stop() {
 	})
 }
 
+// System returns the actor system the node runs on.
+func (n *Node) System() *actor.ActorSystem { return n.system }
+
 // Address returns the node's address (its actor system's).
 func (n *Node) Address() string { return n.system.Address() }
 
@@ -122,10 +125,17 @@ func (n *Node) tell(addr string, msg any) {
 	n.system.Root.Send(n.holderPID(addr), msg)
 }
 
-// bound applies RequestTimeout to a context without a deadline.
-func (n *Node) bound(ctx context.Context) (context.Context, context.CancelFunc) {
-	if _, ok := ctx.Deadline(); ok {
-		return ctx, func() {}
+// bound applies RequestTimeout to a context without a deadline. It fails
+// with ErrStopped once the node is stopped: a stopped node sends nothing.
+func (n *Node) bound(ctx context.Context) (context.Context, context.CancelFunc, error) {
+	select {
+	case <-n.stopped:
+		return ctx, func() {}, ErrStopped
+	default:
 	}
-	return context.WithTimeout(ctx, n.cfg.RequestTimeout)
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, n.cfg.RequestTimeout)
+	return ctx, cancel, nil
 }

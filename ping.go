@@ -12,8 +12,11 @@ import (
 // writes are measured against (a write's round costs one such fan-out
 // plus the masters' work). It returns how many answered.
 func (n *Node) Ping(ctx context.Context) (int, error) {
-	ctx, cancel := n.bound(ctx)
+	ctx, cancel, err := n.bound(ctx)
 	defer cancel()
+	if err != nil {
+		return 0, err
+	}
 	v := n.members.Load()
 	call := n.open(len(v.Masters))
 	defer call.Close()
@@ -21,7 +24,7 @@ func (n *Node) Ping(ctx context.Context) (int, error) {
 		n.send(m, &messages.Ping{ReqId: call.ID | uint64(i)})
 	}
 	answers := newTally(v.W, len(v.Masters))
-	err := n.gather(ctx, call, func(msg any, i int) {
+	err = n.gather(ctx, call, func(msg any, i int) {
 		if _, ok := msg.(*messages.Pong); ok {
 			answers.add(i, true)
 		}

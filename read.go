@@ -28,8 +28,11 @@ func (n *Node) Read(ctx context.Context, key string) (Entry, error) {
 	if key == "" {
 		return Entry{}, fmt.Errorf("%w: empty key", ErrInvalid)
 	}
-	ctx, cancel := n.bound(ctx)
+	ctx, cancel, err := n.bound(ctx)
 	defer cancel()
+	if err != nil {
+		return Entry{}, err
+	}
 	for attempt := 0; ; attempt++ {
 		e, found, err, retry := n.readRound(ctx, key)
 		switch {

@@ -51,8 +51,11 @@ func (n *Node) checkWrite(key string, value []byte, lease time.Duration) error {
 // twoPhase runs promise/commit rounds until one is decided, retrying
 // after split promises (contention) and membership refreshes.
 func (n *Node) twoPhase(ctx context.Context, op messages.Op, key string, expected, value []byte, lease time.Duration) (Result, error) {
-	ctx, cancel := n.bound(ctx)
+	ctx, cancel, err := n.bound(ctx)
 	defer cancel()
+	if err != nil {
+		return Result{}, err
+	}
 	for attempt := 0; ; attempt++ {
 		res, err, retry := n.promiseRound(ctx, op, key, expected, value, lease)
 		if !retry {
