@@ -27,7 +27,7 @@ func BenchmarkDirtyReadParallel(b *testing.B) {
 	keys := make([]string, 1024)
 	for i := range keys {
 		keys[i] = "key-" + strconv.Itoa(i)
-		if _, err := n.Lock(context.Background(), keys[i], []byte("value"), time.Hour); err != nil {
+		if _, err := n.Lock(context.Background(), keys[i], []byte("value"), time.Minute); err != nil {
 			b.Fatal(err)
 		}
 	}

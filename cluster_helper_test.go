@@ -42,7 +42,21 @@ func newCluster(t testing.TB, masters, replicas []string, cfg locker.Config) *te
 	for _, a := range append(append([]string{}, masters...), replicas...) {
 		c.start(a, cfg)
 	}
+	c.waitVoting(masters...)
 	return c
+}
+
+// waitVoting waits until the masters at addrs vote (they greet each other
+// first); in a synctest bubble it takes no real time.
+func (c *testCluster) waitVoting(addrs ...string) {
+	c.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for _, a := range addrs {
+		for !c.node(a).Voting() {
+			require.True(c.t, time.Now().Before(deadline), "%s does not vote", a)
+			time.Sleep(time.Millisecond)
+		}
+	}
 }
 
 // start brings up a node at addr with cfg (a restart after kill).

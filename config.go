@@ -26,8 +26,14 @@ type Config struct {
 	// PromiseTTL is how long a master keeps an unused promise (phase one
 	// of Lock and Update) before dropping it. Default 2s.
 	PromiseTTL time.Duration
-	// MaxLease bounds the lease of Lock and ExtendLease. Default 1h.
+	// MaxLease bounds the lease of Lock and ExtendLease; masters refuse
+	// longer ones. Default 1 minute.
 	MaxLease time.Duration
+	// LockDelay is how long a master that restarted (with empty memory)
+	// waits before it votes again, so that every lease and promise it may
+	// have granted before is over. At least MaxLease + PromiseTTL, which
+	// is the default.
+	LockDelay time.Duration
 }
 
 // DefaultConfig returns the single-node configuration with every default
@@ -49,7 +55,10 @@ func (c *Config) setDefaults() {
 		c.PromiseTTL = 2 * time.Second
 	}
 	if c.MaxLease == 0 {
-		c.MaxLease = time.Hour
+		c.MaxLease = time.Minute
+	}
+	if c.LockDelay == 0 {
+		c.LockDelay = c.MaxLease + c.PromiseTTL
 	}
 }
 
@@ -63,10 +72,14 @@ func (c *Config) validate() error {
 		{"ReplicationInterval", c.ReplicationInterval},
 		{"PromiseTTL", c.PromiseTTL},
 		{"MaxLease", c.MaxLease},
+		{"LockDelay", c.LockDelay},
 	} {
 		if d.v < 0 {
 			return fmt.Errorf("%w: %s is negative", ErrInvalid, d.name)
 		}
+	}
+	if c.LockDelay < c.MaxLease+c.PromiseTTL {
+		return fmt.Errorf("%w: LockDelay %v is shorter than MaxLease + PromiseTTL (%v)", ErrInvalid, c.LockDelay, c.MaxLease+c.PromiseTTL)
 	}
 	if c.W < 0 {
 		return fmt.Errorf("%w: W is negative", ErrInvalid)

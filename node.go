@@ -62,6 +62,8 @@ func Start(system *actor.ActorSystem, cfg Config) (*Node, error) {
 		Members:             n.members,
 		PromiseTTL:          cfg.PromiseTTL,
 		ReplicationInterval: cfg.ReplicationInterval,
+		MaxLease:            cfg.MaxLease,
+		LockDelay:           cfg.LockDelay,
 	})
 	n.store = n.holder.Store()
 	if n.sink, err = cluster.NewSink(system, sinkID); err != nil {
@@ -97,6 +99,12 @@ func (n *Node) View() (masters, replicas []string, w int, version uint64) {
 	v := n.members.Load()
 	return v.Masters, v.Replicas, v.W, v.Version
 }
+
+// Voting reports whether this node's lease-holder votes. A master starts
+// by asking the other masters for their token counters and, if it is a
+// restart, waits out LockDelay; until then it refuses votes
+// (docs/protocol.md, "Restarts"). Other nodes report true.
+func (n *Node) Voting() bool { return n.holder.Voting() }
 
 // Stats returns the counters of the node's lease-holder.
 func (n *Node) Stats() holder.Stats { return n.holder.Stats() }

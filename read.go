@@ -73,6 +73,9 @@ func (n *Node) readRound(ctx context.Context, key string) (Entry, bool, error, b
 		}
 		seen[i] = true
 		answered++
+		if r.GetStatus() == messages.Status_STATUS_NOT_READY {
+			return // a recovering master's table says nothing
+		}
 		s := readState{found: r.GetStatus() == messages.Status_STATUS_OK, token: r.GetToken(), value: r.GetValue()}
 		for j := range states {
 			if states[j].found == s.found && states[j].token == s.token && bytes.Equal(states[j].value, s.value) {

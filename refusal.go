@@ -9,7 +9,7 @@ import (
 
 // refusals classifies the masters' refusals of one round.
 type refusals struct {
-	locked, mismatch, notFound, wrongView, other int
+	locked, mismatch, notFound, wrongView, notReady, other int
 	views                                        []refusedView
 }
 
@@ -27,6 +27,8 @@ func (r *refusals) note(s messages.Status, view *messages.View, addr string) {
 		r.mismatch++
 	case messages.Status_STATUS_NOT_FOUND:
 		r.notFound++
+	case messages.Status_STATUS_NOT_READY:
+		r.notReady++
 	case messages.Status_STATUS_WRONG_VIEW:
 		r.wrongView++
 		if v, err := cluster.FromProto(view); err == nil {
@@ -58,6 +60,10 @@ func (n *Node) failure(op messages.Op, v cluster.View, votes *tally, r refusals,
 	}
 	if r.locked > 0 {
 		return fmt.Errorf("%w: %d of %d votes, %d needed: contention", ErrNoQuorum, votes.yes, len(v.Masters), v.W), true
+	}
+	if r.notReady > 0 {
+		return fmt.Errorf("%w: %d of %d votes, %d needed: %d masters not voting yet (starting, or waiting out a restart's lock-delay)",
+			ErrNoQuorum, votes.yes, len(v.Masters), v.W, r.notReady), true
 	}
 	return fmt.Errorf("%w: %d of %d votes, %d needed", ErrNoQuorum, votes.yes, len(v.Masters), v.W), false
 }

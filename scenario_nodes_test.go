@@ -115,7 +115,7 @@ func TestWaitForRelease(t *testing.T) {
 		n := c.node("m2")
 		assert.ErrorIs(t, n.WaitForRelease(t.Context(), "k"), locker.ErrNotFound)
 
-		_, err := c.node("m1").Lock(t.Context(), "k", []byte("v"), time.Hour)
+		_, err := c.node("m1").Lock(t.Context(), "k", []byte("v"), time.Minute)
 		require.NoError(t, err)
 		synctest.Wait() // the commit reaches m2 too (the lock needed two of three)
 		done := make(chan error, 1)

@@ -21,12 +21,20 @@ func (h *Holder) handle(ctx protoactor.Context, msg any) bool {
 			ctx.Respond(&messages.PromiseReply{ReqId: m.GetReqId(), Status: messages.Status_STATUS_WRONG_VIEW, View: v.Proto()})
 			return true
 		}
+		if !h.Voting() {
+			ctx.Respond(&messages.PromiseReply{ReqId: m.GetReqId(), Status: messages.Status_STATUS_NOT_READY})
+			return true
+		}
 		s, max := h.table.Promise(now, m.GetKey(), m.GetExpectAbsent(), m.GetExpected(), m.GetTag())
 		h.count(s)
 		ctx.Respond(&messages.PromiseReply{ReqId: m.GetReqId(), Status: wireStatus(s), MaxToken: max})
 	case *messages.CommitRequest:
 		op, _ := OpFromWire(m.GetOp())
-		s, token := h.table.Commit(now, m.GetKey(), m.GetTag(), op, m.GetValue(), m.GetToken(), m.GetLeaseNs())
+		lease := m.GetLeaseNs()
+		if h.tooLong(lease) {
+			lease = -1 // refused as a bad request
+		}
+		s, token := h.table.Commit(now, m.GetKey(), m.GetTag(), op, m.GetValue(), m.GetToken(), lease)
 		h.count(s)
 		ctx.Respond(&messages.CommitReply{ReqId: m.GetReqId(), Status: wireStatus(s), Token: token})
 	case *messages.AbortRequest:
@@ -37,7 +45,9 @@ func (h *Holder) handle(ctx protoactor.Context, msg any) bool {
 	case *messages.ReadRequest:
 		h.stats.requests.Add(1)
 		r := &messages.ReadReply{ReqId: m.GetReqId(), Status: messages.Status_STATUS_NOT_FOUND}
-		if e, ok := h.table.Get(m.GetKey()); ok && e.ExpiresAt > now {
+		if !h.Voting() {
+			r.Status = messages.Status_STATUS_NOT_READY // its empty table says nothing
+		} else if e, ok := h.table.Get(m.GetKey()); ok && e.ExpiresAt > now {
 			r.Status, r.Value, r.Token = messages.Status_STATUS_OK, e.Value, e.Token
 		}
 		ctx.Respond(r)
@@ -45,6 +55,10 @@ func (h *Holder) handle(ctx protoactor.Context, msg any) bool {
 		h.replay(now, m)
 	case *messages.ViewUpdate:
 		h.installView(ctx, m)
+	case *messages.Hello:
+		h.onHello(ctx, m)
+	case *messages.HelloReply:
+		h.onHelloReply(m)
 	case *messages.Ping:
 		ctx.Respond(&messages.Pong{ReqId: m.GetReqId()})
 	default:
@@ -61,10 +75,16 @@ func (h *Holder) cond(ctx protoactor.Context, now int64, m *messages.CondRequest
 		return
 	}
 	var s lease.Status
-	switch m.GetOp() {
-	case messages.Op_OP_EXTEND:
+	switch {
+	case !h.Voting():
+		reply.Status = messages.Status_STATUS_NOT_READY
+		ctx.Respond(reply)
+		return
+	case m.GetOp() == messages.Op_OP_EXTEND && h.tooLong(m.GetLeaseNs()):
+		s = lease.BadRequest
+	case m.GetOp() == messages.Op_OP_EXTEND:
 		s, reply.Token = h.table.Extend(now, m.GetKey(), m.GetValue(), m.GetLeaseNs(), m.GetTokenHint())
-	case messages.Op_OP_RELEASE:
+	case m.GetOp() == messages.Op_OP_RELEASE:
 		s, reply.Token = h.table.Release(now, m.GetKey(), m.GetValue())
 	default:
 		s = lease.BadRequest
@@ -83,6 +103,12 @@ func (h *Holder) checkView(version, hash uint64) (cluster.View, bool) {
 	}
 	h.stats.wrongView.Add(1)
 	return v, false
+}
+
+// tooLong reports a lease above the holder's MaxLease: a master refuses
+// it, since its lock-delay after a restart covers MaxLease only.
+func (h *Holder) tooLong(lease int64) bool {
+	return h.cfg.MaxLease > 0 && lease > int64(h.cfg.MaxLease)
 }
 
 func (h *Holder) count(s lease.Status) {

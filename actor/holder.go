@@ -1,6 +1,8 @@
 package actor
 
 import (
+	"math/rand/v2"
+	"sync/atomic"
 	"time"
 
 	protoactor "github.com/asynkron/protoactor-go/actor"
@@ -18,15 +20,19 @@ type Config struct {
 	Members             *cluster.Membership // the node's view, shared with its coordinator
 	PromiseTTL          time.Duration       // life of an unused promise
 	ReplicationInterval time.Duration       // how often masters push their log to replicas
+	MaxLease            time.Duration       // longest lease a master grants; 0: no bound
+	LockDelay           time.Duration       // a restarted master's wait before voting (>= MaxLease + PromiseTTL)
 }
 
 // Holder is the lease-holder of one node. Create it with New, spawn it
 // with Props under Name, read its table with Store.
 type Holder struct {
-	cfg   Config
-	table *lease.Table
-	epoch time.Time
-	stats counters
+	cfg         Config
+	table       *lease.Table
+	epoch       time.Time
+	stats       counters
+	incarnation uint64      // random per holder: tells a restart from a first start
+	voting      atomic.Bool // out of recovery
 
 	// Owned by the actor's goroutine.
 	self      *protoactor.PID
@@ -35,14 +41,18 @@ type Holder struct {
 	expiryAt  int64 // when expiry fires; 0 when disarmed
 	replicate *time.Timer
 	stopped   bool
+	rec       *recovery         // non-nil while not voting
+	known     map[string]uint64 // incarnation last greeted from each master
 }
 
 // New returns a lease-holder with an empty table.
 func New(cfg Config) *Holder {
 	return &Holder{
-		cfg:   cfg,
-		table: lease.NewTable(int64(cfg.PromiseTTL)),
-		epoch: time.Now(),
+		cfg:         cfg,
+		table:       lease.NewTable(int64(cfg.PromiseTTL)),
+		epoch:       time.Now(),
+		incarnation: rand.Uint64(),
+		known:       make(map[string]uint64),
 	}
 }
 
@@ -58,6 +68,10 @@ func (h *Holder) Store() *lease.Store { return h.table.Store() }
 
 // Now returns the holder's monotonic clock in nanoseconds.
 func (h *Holder) Now() int64 { return int64(time.Since(h.epoch)) }
+
+// Voting reports whether the holder votes: a master votes once it has
+// recovered (see recovery); other nodes always report true.
+func (h *Holder) Voting() bool { return h.voting.Load() }
 
 // Stats returns a snapshot of the holder's counters.
 func (h *Holder) Stats() Stats { return h.stats.snapshot() }
@@ -83,6 +97,8 @@ func (h *Holder) Receive(ctx protoactor.Context) {
 		h.stats.expired.Add(uint64(h.table.Expire(h.Now())))
 	case replicateTick:
 		h.push(ctx)
+	case probeTick:
+		h.onProbeTick(ctx)
 	default:
 		if !h.handle(ctx, m) {
 			h.stats.unknown.Add(1)
@@ -97,6 +113,9 @@ func (h *Holder) start(ctx protoactor.Context) {
 	h.send = system.Root.Send
 	h.stopped = false
 	h.onView(h.cfg.Members.Load())
+	if !h.voting.Load() && h.rec == nil {
+		h.beginRecovery(ctx)
+	}
 }
 
 func (h *Holder) stop() {
@@ -107,6 +126,9 @@ func (h *Holder) stop() {
 	}
 	if h.replicate != nil {
 		h.replicate.Stop()
+	}
+	if h.rec != nil && h.rec.timer != nil {
+		h.rec.timer.Stop()
 	}
 }
 

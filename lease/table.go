@@ -51,6 +51,10 @@ func (t *Table) Len() int { return t.size }
 // installed or replayed. It never decreases.
 func (t *Table) MaxToken() uint64 { return t.maxToken }
 
+// ObserveToken raises MaxToken to at least token (a recovering master
+// taking the counters of its peers).
+func (t *Table) ObserveToken(token uint64) { t.observe(token) }
+
 // SetLogging turns the replication log on or off (masters with replicas
 // log). Turning it off drops what was logged.
 func (t *Table) SetLogging(on bool) {

@@ -1208,6 +1208,124 @@ func (x *Pong) GetReqId() uint64 {
 	return 0
 }
 
+// Hello is a master's greeting to the other masters when its lease-holder
+// starts: it names its incarnation (random per start) and asks for their
+// token counters.
+type Hello struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	From          string                 `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"`
+	Incarnation   uint64                 `protobuf:"varint,2,opt,name=incarnation,proto3" json:"incarnation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Hello) Reset() {
+	*x = Hello{}
+	mi := &file_locker_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Hello) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Hello) ProtoMessage() {}
+
+func (x *Hello) ProtoReflect() protoreflect.Message {
+	mi := &file_locker_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Hello.ProtoReflect.Descriptor instead.
+func (*Hello) Descriptor() ([]byte, []int) {
+	return file_locker_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *Hello) GetFrom() string {
+	if x != nil {
+		return x.From
+	}
+	return ""
+}
+
+func (x *Hello) GetIncarnation() uint64 {
+	if x != nil {
+		return x.Incarnation
+	}
+	return 0
+}
+
+// HelloReply answers a Hello. seen_before says the replier knew another
+// incarnation at that address: the greeter restarted and must wait out
+// its lock-delay before voting.
+type HelloReply struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	From          string                 `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"`
+	SeenBefore    bool                   `protobuf:"varint,2,opt,name=seen_before,json=seenBefore,proto3" json:"seen_before,omitempty"`
+	MaxToken      uint64                 `protobuf:"varint,3,opt,name=max_token,json=maxToken,proto3" json:"max_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HelloReply) Reset() {
+	*x = HelloReply{}
+	mi := &file_locker_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HelloReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HelloReply) ProtoMessage() {}
+
+func (x *HelloReply) ProtoReflect() protoreflect.Message {
+	mi := &file_locker_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HelloReply.ProtoReflect.Descriptor instead.
+func (*HelloReply) Descriptor() ([]byte, []int) {
+	return file_locker_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *HelloReply) GetFrom() string {
+	if x != nil {
+		return x.From
+	}
+	return ""
+}
+
+func (x *HelloReply) GetSeenBefore() bool {
+	if x != nil {
+		return x.SeenBefore
+	}
+	return false
+}
+
+func (x *HelloReply) GetMaxToken() uint64 {
+	if x != nil {
+		return x.MaxToken
+	}
+	return 0
+}
+
 var File_locker_proto protoreflect.FileDescriptor
 
 const file_locker_proto_rawDesc = "" +
@@ -1291,7 +1409,16 @@ const file_locker_proto_rawDesc = "" +
 	"\x04Ping\x12\x15\n" +
 	"\x06req_id\x18\x01 \x01(\x04R\x05reqId\"\x1d\n" +
 	"\x04Pong\x12\x15\n" +
-	"\x06req_id\x18\x01 \x01(\x04R\x05reqId*S\n" +
+	"\x06req_id\x18\x01 \x01(\x04R\x05reqId\"=\n" +
+	"\x05Hello\x12\x12\n" +
+	"\x04from\x18\x01 \x01(\tR\x04from\x12 \n" +
+	"\vincarnation\x18\x02 \x01(\x04R\vincarnation\"^\n" +
+	"\n" +
+	"HelloReply\x12\x12\n" +
+	"\x04from\x18\x01 \x01(\tR\x04from\x12\x1f\n" +
+	"\vseen_before\x18\x02 \x01(\bR\n" +
+	"seenBefore\x12\x1b\n" +
+	"\tmax_token\x18\x03 \x01(\x04R\bmaxToken*S\n" +
 	"\x02Op\x12\x12\n" +
 	"\x0eOP_UNSPECIFIED\x10\x00\x12\v\n" +
 	"\aOP_LOCK\x10\x01\x12\r\n" +
@@ -1324,7 +1451,7 @@ func file_locker_proto_rawDescGZIP() []byte {
 }
 
 var file_locker_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_locker_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_locker_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_locker_proto_goTypes = []any{
 	(Op)(0),                  // 0: locker.Op
 	(Status)(0),              // 1: locker.Status
@@ -1344,6 +1471,8 @@ var file_locker_proto_goTypes = []any{
 	(*ViewAck)(nil),          // 15: locker.ViewAck
 	(*Ping)(nil),             // 16: locker.Ping
 	(*Pong)(nil),             // 17: locker.Pong
+	(*Hello)(nil),            // 18: locker.Hello
+	(*HelloReply)(nil),       // 19: locker.HelloReply
 }
 var file_locker_proto_depIdxs = []int32{
 	1,  // 0: locker.PromiseReply.status:type_name -> locker.Status
@@ -1375,7 +1504,7 @@ func file_locker_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_locker_proto_rawDesc), len(file_locker_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   16,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

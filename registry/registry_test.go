@@ -240,7 +240,7 @@ func TestRenewalRetriesThenStops(t *testing.T) {
 func TestAdoptsOwnValue(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newWorld(t, 3, registry.WithLease(lease))
-		_, err := w.node["n2"].Lock(t.Context(), "registry/ping", []byte("n1\x00ping"), time.Hour)
+		_, err := w.node["n2"].Lock(t.Context(), "registry/ping", []byte("n1\x00ping"), time.Minute)
 		require.NoError(t, err)
 		p := &probe{}
 		_, err = w.sys["n1"].Root.SpawnNamed(p.props(w.reg["n1"]), "ping")
