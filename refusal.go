@@ -10,7 +10,7 @@ import (
 // refusals classifies the masters' refusals of one round.
 type refusals struct {
 	locked, mismatch, notFound, wrongView, notReady, other int
-	views                                        []refusedView
+	views                                                  []refusedView
 }
 
 type refusedView struct {
