@@ -70,7 +70,7 @@ func Start(system *actor.ActorSystem, cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("%w: %w", ErrExists, err)
 	}
 	n.replyTo = n.sink.PID()
-	if n.self, err = system.Root.SpawnNamed(n.holder.Props(), holder.Name); err != nil {
+	if n.self, err = n.holder.Spawn(system); err != nil {
 		n.sink.Close()
 		return nil, fmt.Errorf("%w: %w", ErrExists, err)
 	}
@@ -83,6 +83,7 @@ func Start(system *actor.ActorSystem, cfg Config) (*Node, error) {
 func (n *Node) Stop() {
 	n.stopOnce.Do(func() {
 		close(n.stopped)
+		holder.Unregister(n.system)
 		_ = n.system.Root.StopFuture(n.self).Wait()
 		n.sink.Close()
 	})

@@ -1,6 +1,7 @@
 package locker_test
 
 import (
+	"slices"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -127,5 +128,46 @@ func TestInvalidMembership(t *testing.T) {
 		assertView(t, c, "m3", names("m", 3), 3, 2)
 		_, err := locker.Start(nil, locker.Config{})
 		assert.ErrorIs(t, err, locker.ErrInvalid)
+	})
+}
+
+// SetNodes changes one master per call, and says how to get there in
+// steps; reserved keys are not for users.
+func TestSetNodesOneMasterAtATime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCluster(t, names("m", 3), nil, locker.Config{})
+		err := c.node("m1").SetNodes(t.Context(), []string{"m1", "m2", "x", "y"}, nil)
+		require.ErrorIs(t, err, locker.ErrInvalid)
+		assert.Contains(t, err.Error(), "one master at a time")
+		err = c.node("m1").SetNodes(t.Context(), []string{"m1", "m2", "x"}, nil)
+		require.ErrorIs(t, err, locker.ErrInvalid, "replacing m3 by x is two changes")
+		_, err = c.node("m1").Lock(t.Context(), "\x00locker/view", []byte("v"), time.Second)
+		assert.ErrorIs(t, err, locker.ErrInvalid)
+	})
+}
+
+// Concurrent membership changes from two nodes: one wins, the other is
+// refused, and every node ends with one and the same view.
+func TestConcurrentMembershipChanges(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := locker.Config{Masters: names("m", 3)}
+		c := newCluster(t, names("m", 3), nil, cfg)
+		c.start("a", cfg)
+		c.start("b", cfg)
+		errs := make(chan error, 2)
+		go func() { errs <- c.node("m1").SetNodes(t.Context(), append(names("m", 3), "a"), nil) }()
+		go func() { errs <- c.node("m2").SetNodes(t.Context(), append(names("m", 3), "b"), nil) }()
+		e1, e2 := <-errs, <-errs
+		require.True(t, (e1 == nil) != (e2 == nil), "exactly one change wins: %v / %v", e1, e2)
+		synctest.Wait()
+		masters, _, w, version := c.node("m1").View()
+		assert.Equal(t, uint64(2), version)
+		for _, a := range append(names("m", 3), "a", "b") {
+			if slices.Contains(masters, a) || slices.Contains(names("m", 3), a) {
+				assertView(t, c, a, masters, w, version)
+			}
+		}
+		_, err := c.node("m3").Lock(t.Context(), "k", []byte("v"), time.Second)
+		require.NoError(t, err)
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strings"
 	"math/rand/v2"
 	"time"
 
@@ -38,6 +39,8 @@ func (n *Node) checkWrite(key string, value []byte, lease time.Duration) error {
 	switch {
 	case key == "":
 		return fmt.Errorf("%w: empty key", ErrInvalid)
+	case strings.HasPrefix(key, reservedPrefix):
+		return fmt.Errorf("%w: keys starting with %q are reserved", ErrInvalid, reservedPrefix)
 	case value == nil:
 		return fmt.Errorf("%w: nil value", ErrInvalid)
 	case lease <= 0:

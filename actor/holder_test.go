@@ -26,9 +26,12 @@ func spawn(t *testing.T) (*protoactor.ActorSystem, *Holder, *protoactor.PID, clu
 	view, err := cluster.NewView(1, []string{sys.Address()}, nil, 0)
 	require.NoError(t, err)
 	h := New(Config{Members: cluster.NewMembership(view), PromiseTTL: time.Second, ReplicationInterval: time.Second})
-	pid, err := sys.Root.SpawnNamed(h.Props(), Name)
+	pid, err := h.Spawn(sys)
 	require.NoError(t, err)
+	_, err = New(Config{Members: cluster.NewMembership(view)}).Spawn(sys)
+	require.Error(t, err, "one holder per system")
 	t.Cleanup(func() {
+		Unregister(sys)
 		require.NoError(t, sys.Root.StopFuture(pid).Wait())
 		sys.Shutdown()
 	})
