@@ -46,12 +46,10 @@ func newRegCluster(t *testing.T, masters, replicas []string, cfg locker.Config) 
 		c.shutdown()
 	})
 	for _, a := range append(append([]string{}, masters...), replicas...) {
-		sys, err := c.net.NewSystem(a)
-		require.NoError(t, err)
-		n, err := locker.Start(sys, cfg)
-		require.NoError(t, err)
-		c.nodes[a], c.sys[a], c.reg[a] = n, sys, registry.New(n, registry.WithLease(regLease))
+		n := c.start(a, cfg)
+		c.sys[a], c.reg[a] = n.System(), registry.New(n, registry.WithLease(regLease))
 	}
+	c.waitVoting(masters...)
 	return c
 }
 

@@ -2,7 +2,8 @@ package lease
 
 import "bytes"
 
-// Replay applies a master's committed write on a replica. Replicas hear
+// Replay applies a master's committed write on a replica, or on a master
+// that missed it (never while a promise is live on the key). Nodes hear
 // the same write from every master, late and in any order between
 // masters, so replay is idempotent and ordered by fencing token:
 //   - lock and update apply only over an older token, and never over a
@@ -16,6 +17,9 @@ import "bytes"
 func (t *Table) Replay(now int64, op Op, key string, value []byte, token uint64, left int64) Status {
 	if key == "" || value == nil {
 		return BadRequest
+	}
+	if _, live := t.livePromise(now, key); live {
+		return Locked // on a master: the round in flight decides the key
 	}
 	e, held := t.store.Get(key)
 	dead := t.tombs[key].token

@@ -48,6 +48,12 @@ func newWorld(t testing.TB, k int, opts ...registry.Option) *world {
 		require.NoError(t, err)
 		w.sys[a], w.node[a], w.reg[a] = sys, n, registry.New(n, opts...)
 	}
+	// Masters vote once they have greeted each other.
+	for _, a := range addrs {
+		for !w.node[a].Voting() {
+			time.Sleep(time.Millisecond)
+		}
+	}
 	return w
 }
 
