@@ -83,7 +83,7 @@ type replicateTick struct{}
 func (h *Holder) Receive(ctx protoactor.Context) {
 	defer func() {
 		if r := recover(); r != nil {
-			h.stats.badRequests.Add(1)
+			h.stats.panics.Add(1)
 		}
 	}()
 	switch m := ctx.Message().(type) {

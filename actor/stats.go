@@ -11,10 +11,11 @@ type Stats struct {
 	Expired     uint64 // entries deleted by expiry
 	Replicated  uint64 // log records sent to replicas
 	Replayed    uint64 // log records replayed from masters
+	Panics      uint64 // messages whose handling panicked (a bug; the table is left as it was at the panic)
 }
 
 type counters struct {
-	requests, badRequests, unknown, wrongView, expired, replicated, replayed atomic.Uint64
+	requests, badRequests, unknown, wrongView, expired, replicated, replayed, panics atomic.Uint64
 }
 
 func (c *counters) snapshot() Stats {
@@ -26,5 +27,6 @@ func (c *counters) snapshot() Stats {
 		Expired:     c.expired.Load(),
 		Replicated:  c.replicated.Load(),
 		Replayed:    c.replayed.Load(),
+		Panics:      c.panics.Load(),
 	}
 }
