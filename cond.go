@@ -69,26 +69,32 @@ func (n *Node) condRound(ctx context.Context, req *messages.CondRequest) (Result
 	refused := refusals{}
 	res := Result{W: v.W}
 	held := 0 // masters that still held the value (not installs, not absent)
-	err := n.gather(ctx, call, func(msg any, i int) {
-		r, ok := msg.(*messages.CondReply)
-		if !ok {
-			return
-		}
-		s := r.GetStatus()
-		yes := s == messages.Status_STATUS_OK || s == messages.Status_STATUS_INSTALLED ||
-			(req.Op == messages.Op_OP_RELEASE && s == messages.Status_STATUS_NOT_FOUND)
-		if !acks.add(i, yes) {
-			return
-		}
-		if s == messages.Status_STATUS_OK {
-			held++
-		}
-		if yes {
-			res.Token = max(res.Token, r.GetToken())
-		} else {
-			refused.note(s, r.GetView(), v.Masters[i])
-		}
-	}, func() bool { return acks.outcome() != pending })
+	err := n.gather(ctx, call, phase{
+		targets: v.Masters,
+		on: func(msg any, i int) bool {
+			r, ok := msg.(*messages.CondReply)
+			if !ok {
+				return false
+			}
+			s := r.GetStatus()
+			yes := s == messages.Status_STATUS_OK || s == messages.Status_STATUS_INSTALLED ||
+				(req.Op == messages.Op_OP_RELEASE && s == messages.Status_STATUS_NOT_FOUND)
+			if !acks.add(i, yes) {
+				return false
+			}
+			if s == messages.Status_STATUS_OK {
+				held++
+			}
+			if yes {
+				res.Token = max(res.Token, r.GetToken())
+			} else {
+				refused.note(s, r.GetView(), v.Masters[i])
+			}
+			return true
+		},
+		done:   func() bool { return acks.outcome() != pending },
+		silent: func(i int) { acks.add(i, false) },
+	})
 	res.Votes, res.Commits = acks.yes, acks.yes
 	if err == nil && acks.outcome() == won {
 		if req.Op != messages.Op_OP_EXTEND || held > 0 {

@@ -127,18 +127,23 @@ func (n *Node) push(ctx context.Context, cur, next cluster.View) error {
 	}
 	oldAcks := newTally(cur.W, len(cur.Masters))
 	newAcks := newTally(next.W, len(next.Masters))
-	err := n.gather(ctx, call, func(msg any, i int) {
-		r, ok := msg.(*messages.ViewAck)
-		if !ok || i >= len(targets) || r.GetVersion() < next.Version {
-			return
-		}
-		if j, ok := slices.BinarySearch(cur.Masters, targets[i]); ok {
-			oldAcks.add(j, true)
-		}
-		if j, ok := slices.BinarySearch(next.Masters, targets[i]); ok {
-			newAcks.add(j, true)
-		}
-	}, func() bool { return oldAcks.outcome() == won && newAcks.outcome() == won })
+	err := n.gather(ctx, call, phase{
+		targets: targets,
+		on: func(msg any, i int) bool {
+			r, ok := msg.(*messages.ViewAck)
+			if !ok || r.GetVersion() < next.Version {
+				return false
+			}
+			if j, ok := slices.BinarySearch(cur.Masters, targets[i]); ok {
+				oldAcks.add(j, true)
+			}
+			if j, ok := slices.BinarySearch(next.Masters, targets[i]); ok {
+				newAcks.add(j, true)
+			}
+			return true
+		},
+		done: func() bool { return oldAcks.outcome() == won && newAcks.outcome() == won },
+	})
 	if err != nil {
 		return fmt.Errorf("%w: view %d acknowledged by %d of %d old and %d of %d new masters: %w",
 			ErrNoQuorum, next.Version, oldAcks.yes, len(cur.Masters), newAcks.yes, len(next.Masters), err)

@@ -19,15 +19,16 @@ const sinkID = "locker-replies"
 // asked for and serves local reads. Its methods are safe for concurrent
 // use.
 type Node struct {
-	system  *actor.ActorSystem
-	cfg     Config
-	members *cluster.Membership
-	holder  *holder.Holder
-	self    *actor.PID
-	sink    *cluster.Sink
-	replyTo *actor.PID
-	store   *lease.Store
-	pids    sync.Map // address -> *actor.PID of its lease-holder
+	system   *actor.ActorSystem
+	cfg      Config
+	members  *cluster.Membership
+	holder   *holder.Holder
+	self     *actor.PID
+	sink     *cluster.Sink
+	replyTo  *actor.PID
+	store    *lease.Store
+	pids     sync.Map // address -> *actor.PID of its lease-holder
+	suspects suspects
 
 	stopOnce sync.Once
 	stopped  chan struct{}

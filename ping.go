@@ -24,11 +24,14 @@ func (n *Node) Ping(ctx context.Context) (int, error) {
 		n.send(m, &messages.Ping{ReqId: call.ID | uint64(i)})
 	}
 	answers := newTally(v.W, len(v.Masters))
-	err = n.gather(ctx, call, func(msg any, i int) {
-		if _, ok := msg.(*messages.Pong); ok {
-			answers.add(i, true)
-		}
-	}, func() bool { return answers.outcome() == won })
+	err = n.gather(ctx, call, phase{
+		targets: v.Masters,
+		on: func(msg any, i int) bool {
+			_, ok := msg.(*messages.Pong)
+			return ok && answers.add(i, true)
+		},
+		done: func() bool { return answers.outcome() == won },
+	})
 	if err != nil {
 		return answers.yes, fmt.Errorf("%w: %d of %d masters answered, %d needed: %w", ErrNoQuorum, answers.yes, len(v.Masters), v.W, err)
 	}

@@ -66,15 +66,15 @@ func (n *Node) readRound(ctx context.Context, key string) (Entry, bool, error, b
 	answered := 0
 	var states []readState
 	var agreed *readState
-	err := n.gather(ctx, call, func(msg any, i int) {
+	err := n.gather(ctx, call, phase{targets: v.Masters, on: func(msg any, i int) bool {
 		r, ok := msg.(*messages.ReadReply)
-		if !ok || i >= len(seen) || seen[i] {
-			return
+		if !ok || seen[i] {
+			return false
 		}
 		seen[i] = true
 		answered++
 		if r.GetStatus() == messages.Status_STATUS_NOT_READY {
-			return // a recovering master's table says nothing
+			return true // a recovering master's table says nothing
 		}
 		s := readState{found: r.GetStatus() == messages.Status_STATUS_OK, token: r.GetToken(), value: r.GetValue()}
 		for j := range states {
@@ -83,7 +83,7 @@ func (n *Node) readRound(ctx context.Context, key string) (Entry, bool, error, b
 				if states[j].votes >= v.W {
 					agreed = &states[j]
 				}
-				return
+				return true
 			}
 		}
 		s.votes = 1
@@ -91,7 +91,11 @@ func (n *Node) readRound(ctx context.Context, key string) (Entry, bool, error, b
 		if v.W == 1 {
 			agreed = &states[len(states)-1]
 		}
-	}, func() bool { return agreed != nil || answered == len(v.Masters) })
+		return true
+	},
+		done:   func() bool { return agreed != nil || answered == len(v.Masters) },
+		silent: func(int) { answered++ },
+	})
 	if agreed != nil {
 		return Entry{Value: agreed.value, Token: agreed.token}, agreed.found, nil, false
 	}

@@ -46,19 +46,54 @@ func (t *tally) add(i int, yes bool) bool {
 
 func (t *tally) outcome() lease.Outcome { return lease.Decide(t.w, t.n, t.yes, t.no) }
 
-// gather feeds the call's replies to on until done reports true, the
-// context ends or the node stops. on receives the reply and the index of
-// the master that sent it.
-func (n *Node) gather(ctx context.Context, call *cluster.Call, on func(msg any, i int), done func() bool) error {
-	for !done() {
+// phase is one fan-out's bookkeeping for gather.
+type phase struct {
+	targets []string
+	// on counts a reply from targets[i]; false if it did not count (a
+	// duplicate, or a reply of another phase).
+	on func(msg any, i int) bool
+	// done reports that the phase is decided.
+	done func() bool
+	// silent, if set, counts a silent suspected target as a refusal, so
+	// that a round does not wait for a node that is likely down once
+	// everyone else has answered.
+	silent func(i int)
+}
+
+// gather feeds the call's replies to the phase until it is decided, the
+// context ends or the node stops. Targets that stay silent while it waits
+// become suspects; any reply clears a suspect. Once only suspects are
+// left to answer and the phase is still open, they get suspectGrace more
+// before silent counts them.
+func (n *Node) gather(ctx context.Context, call *cluster.Call, p phase) error {
+	answered := make([]bool, len(p.targets))
+	var grace <-chan time.Time
+	for !p.done() {
+		if grace == nil && p.silent != nil && n.suspects.onlyLeft(p.targets, answered) {
+			t := time.NewTimer(suspectGrace)
+			defer t.Stop()
+			grace = t.C
+		}
 		select {
 		case r := <-call.Replies:
 			id, ok := r.(interface{ GetReqId() uint64 })
 			if !ok || id.GetReqId()&^indexMask != call.ID {
 				continue
 			}
-			on(r, int(id.GetReqId()&indexMask))
+			i := int(id.GetReqId() & indexMask)
+			if i < len(p.targets) && p.on(r, i) {
+				answered[i] = true
+				n.suspects.clear(p.targets[i])
+			}
+		case <-grace:
+			for i, a := range answered {
+				if !a {
+					p.silent(i)
+				}
+			}
+			p.silent = nil
 		case <-ctx.Done():
+			n.suspects.mark(p.targets, answered)
 			return ctx.Err()
 		case <-n.stopped:
 			return ErrStopped
@@ -66,7 +101,6 @@ func (n *Node) gather(ctx context.Context, call *cluster.Call, on func(msg any, 
 	}
 	return nil
 }
-
 // open registers a call for up to targets repliers, a few replies each.
 func (n *Node) open(targets int) *cluster.Call {
 	return n.sink.Open(4*targets + 4)

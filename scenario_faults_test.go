@@ -1,6 +1,7 @@
 package locker_test
 
 import (
+	"fmt"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -100,6 +101,44 @@ func TestDuplicatesAndDelays(t *testing.T) {
 			last = res.Token
 			_, err = n.Release(t.Context(), "k", []byte("v"))
 			require.NoError(t, err)
+		}
+	})
+}
+
+// A dead master costs one timeout, not one per round: once a round has
+// waited for it in vain, later rounds that only wait for it give it a
+// short grace and count it as a refusal, so split promises are resolved
+// by a retry instead of a timeout.
+func TestDeadMasterCostsOneTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCluster(t, names("m", 3), nil, locker.Config{})
+		c.kill("m3")
+		n := c.node("m1")
+		// A round that cannot be decided without m3 waits out its context.
+		c.net.DropIf(func(from, to string, msg any) bool {
+			_, promise := msg.(*messages.PromiseReply)
+			return promise && from == "m2"
+		})
+		_, err := n.Lock(ctxFor(t, 50*time.Millisecond), "a", []byte("x"), time.Second)
+		require.ErrorIs(t, err, locker.ErrNoQuorum)
+		c.net.Heal()
+
+		// Two lockers of one key on m1, m3 still dead: a split (one grant
+		// each) is lost after the grace and retried, well before the
+		// context's end.
+		for round := range 20 {
+			key := fmt.Sprintf("k%d", round)
+			start := time.Now()
+			errs := make(chan error, 2)
+			for _, v := range []string{"a", "b"} {
+				go func() {
+					_, err := n.Lock(ctxFor(t, time.Second), key, []byte(v), time.Second)
+					errs <- err
+				}()
+			}
+			e1, e2 := <-errs, <-errs
+			assert.True(t, (e1 == nil) != (e2 == nil), "round %d: one winner: %v / %v", round, e1, e2)
+			assert.Less(t, time.Since(start), 200*time.Millisecond, "round %d", round)
 		}
 	})
 }

@@ -87,14 +87,20 @@ func (n *Node) promiseRound(ctx context.Context, op messages.Op, key string, exp
 	votes := newTally(v.W, len(v.Masters))
 	refusals := refusals{}
 	var maxToken uint64
-	err := n.gather(ctx, call, func(msg any, i int) {
-		r, ok := msg.(*messages.PromiseReply)
-		if !ok || !votes.add(i, r.GetStatus() == messages.Status_STATUS_OK) {
-			return
-		}
-		maxToken = max(maxToken, r.GetMaxToken())
-		refusals.note(r.GetStatus(), r.GetView(), v.Masters[i])
-	}, func() bool { return votes.outcome() != pending })
+	err := n.gather(ctx, call, phase{
+		targets: v.Masters,
+		on: func(msg any, i int) bool {
+			r, ok := msg.(*messages.PromiseReply)
+			if !ok || !votes.add(i, r.GetStatus() == messages.Status_STATUS_OK) {
+				return false
+			}
+			maxToken = max(maxToken, r.GetMaxToken())
+			refusals.note(r.GetStatus(), r.GetView(), v.Masters[i])
+			return true
+		},
+		done:   func() bool { return votes.outcome() != pending },
+		silent: func(i int) { votes.add(i, false) },
+	})
 	if err != nil || votes.outcome() == lost {
 		n.abort(v, key, tag)
 		err, retry := n.failure(op, v, votes, refusals, err)
@@ -127,11 +133,15 @@ func (n *Node) commit(ctx context.Context, call *cluster.Call, v cluster.View, r
 		n.send(m, req(call.ID|uint64(i)))
 	}
 	acks := newTally(v.W, len(v.Masters))
-	err := n.gather(ctx, call, func(msg any, i int) {
-		if r, ok := msg.(*messages.CommitReply); ok {
-			acks.add(i, r.GetStatus() == messages.Status_STATUS_OK)
-		}
-	}, func() bool { return acks.outcome() != pending })
+	err := n.gather(ctx, call, phase{
+		targets: v.Masters,
+		on: func(msg any, i int) bool {
+			r, ok := msg.(*messages.CommitReply)
+			return ok && acks.add(i, r.GetStatus() == messages.Status_STATUS_OK)
+		},
+		done:   func() bool { return acks.outcome() != pending },
+		silent: func(i int) { acks.add(i, false) },
+	})
 	return acks, err
 }
 
