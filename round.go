@@ -101,6 +101,7 @@ func (n *Node) gather(ctx context.Context, call *cluster.Call, p phase) error {
 	}
 	return nil
 }
+
 // open registers a call for up to targets repliers, a few replies each.
 func (n *Node) open(targets int) *cluster.Call {
 	return n.sink.Open(4*targets + 4)
