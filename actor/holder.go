@@ -155,10 +155,10 @@ func (h *Holder) schedule() {
 	h.expiry.Reset(d)
 }
 
-// onView adapts the holder to a newly installed view: masters of a view
-// with other nodes log their commits and push them on a timer.
+// onView adapts the holder to a newly installed view: masters with
+// replicas log their commits and push them on a timer.
 func (h *Holder) onView(v cluster.View) {
-	logging := v.IsMaster(h.self.Address) && len(v.Masters)+len(v.Replicas) > 1
+	logging := v.IsMaster(h.self.Address) && len(v.Replicas) > 0
 	h.table.SetLogging(logging)
 	if !logging || h.replicate != nil {
 		return

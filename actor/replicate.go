@@ -6,10 +6,8 @@ import (
 	"github.com/protolocker/locker/messages"
 )
 
-// push sends the log committed since the last push to every other node
-// of the view, in one batch each, and re-arms the replication timer:
-// replicas follow the masters this way, and masters that missed a write
-// (cut off, or lagging) converge to the quorum's state.
+// push sends the log committed since the last push to every replica, in
+// one batch each, and re-arms the replication timer.
 func (h *Holder) push(ctx protoactor.Context) {
 	if h.stopped {
 		return
@@ -26,23 +24,20 @@ func (h *Holder) push(ctx protoactor.Context) {
 			Op: OpToWire(r.Op), Key: r.Key, Value: r.Value, Token: r.Token, LeaseNs: r.ExpiresAt - now,
 		}
 	}
-	for _, addr := range h.cfg.Members.Load().Nodes() {
-		if addr == h.self.Address {
-			continue
-		}
+	for _, addr := range h.cfg.Members.Load().Replicas {
 		ctx.Send(protoactor.NewPID(addr, Name), batch)
 		h.stats.replicated.Add(uint64(len(log)))
 	}
 }
 
-// replay applies a master's batch. On a master, replay never touches a
-// key with a live promise (the round in flight decides it), and only
-// repeats writes a quorum committed: an install can only refuse others
-// until its lease ends, the safe direction (docs/protocol.md). A master
-// that is not voting yet ignores batches.
+// replay applies a master's batch on a replica. Masters ignore batches:
+// a master logs every commit it applies, before anyone knows whether the
+// round reached W, and its own releases leave no tombstone, so replaying
+// batches on masters could resurrect a released or failed write. A
+// master's state comes from quorum rounds only.
 func (h *Holder) replay(now int64, m *messages.ReplicationBatch) {
 	h.stats.requests.Add(1)
-	if !h.Voting() {
+	if h.cfg.Members.Load().IsMaster(h.self.Address) {
 		return
 	}
 	for _, e := range m.GetEntries() {
