@@ -17,6 +17,8 @@ type View struct {
 	Masters  []string // addresses of the voting nodes, sorted
 	Replicas []string // addresses of non-voting nodes, sorted
 	W        int      // votes a write needs; Majority(len(Masters)) <= W <= len(Masters)
+
+	fp uint64 // Hash, computed once by NewView and FromProto
 }
 
 // ErrInvalidView reports a membership that must not be installed.
@@ -33,6 +35,7 @@ func NewView(version uint64, masters, replicas []string, w int) (View, error) {
 	if v.W == 0 {
 		v.W = Majority(len(v.Masters))
 	}
+	v.fp = v.hash()
 	return v, v.Validate()
 }
 
@@ -64,6 +67,13 @@ func (v View) Validate() error {
 // Hash fingerprints the voting part of the view (version, masters, W).
 // Voters refuse requests whose fingerprint differs from theirs.
 func (v View) Hash() uint64 {
+	if v.fp != 0 {
+		return v.fp
+	}
+	return v.hash()
+}
+
+func (v View) hash() uint64 {
 	h := fnv.New64a()
 	_, _ = h.Write(strconv.AppendUint(nil, v.Version, 10))
 	for _, m := range v.Masters {
@@ -96,6 +106,7 @@ func FromProto(m *messages.View) (View, error) {
 		return View{}, fmt.Errorf("%w: missing", ErrInvalidView)
 	}
 	v := View{Version: m.GetVersion(), Masters: sorted(m.GetMasters()), Replicas: sorted(m.GetReplicas()), W: int(m.GetW())}
+	v.fp = v.hash()
 	return v, v.Validate()
 }
 
