@@ -113,3 +113,16 @@ func ctxFor(t testing.TB, d time.Duration) context.Context {
 func discardLogger(*actor.ActorSystem) *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
+
+// holders returns the addresses among addrs whose table holds key with
+// value. A write reaches the masters that granted its promise in time:
+// at least W of them, not always all.
+func (c *testCluster) holders(addrs []string, key string, value []byte) []string {
+	var h []string
+	for _, a := range addrs {
+		if c.holds(a, key, value) {
+			h = append(h, a)
+		}
+	}
+	return h
+}

@@ -49,6 +49,12 @@ func (n *Node) conditional(ctx context.Context, req *messages.CondRequest) (Resu
 	}
 	for attempt := 0; ; attempt++ {
 		res, err, retry := n.condRound(ctx, req)
+		if req.Op == messages.Op_OP_EXTEND && req.TokenHint == 0 && res.Token != 0 && errors.Is(err, ErrNotFound) {
+			// Too few masters held it, but some did: now that their token
+			// is known, extend again and let the others install it.
+			req.TokenHint, retry = res.Token, true
+			continue
+		}
 		if !retry || !n.backoff(ctx, attempt) {
 			return res, err
 		}
@@ -68,7 +74,8 @@ func (n *Node) condRound(ctx context.Context, req *messages.CondRequest) (Result
 	acks := newTally(v.W, len(v.Masters))
 	refused := refusals{}
 	res := Result{W: v.W}
-	held := 0 // masters that still held the value (not installs, not absent)
+	held := 0         // masters that still held the value (not installs, not absent)
+	var missing []int // masters that lacked the key and had no token to install it with
 	err := n.gather(ctx, call, phase{
 		targets: v.Masters,
 		on: func(msg any, i int) bool {
@@ -85,6 +92,9 @@ func (n *Node) condRound(ctx context.Context, req *messages.CondRequest) (Result
 			if s == messages.Status_STATUS_OK {
 				held++
 			}
+			if s == messages.Status_STATUS_NOT_FOUND && req.Op == messages.Op_OP_EXTEND {
+				missing = append(missing, i)
+			}
 			if yes {
 				res.Token = max(res.Token, r.GetToken())
 			} else {
@@ -98,15 +108,21 @@ func (n *Node) condRound(ctx context.Context, req *messages.CondRequest) (Result
 	res.Votes, res.Commits = acks.yes, acks.yes
 	if err == nil && acks.outcome() == won {
 		if req.Op != messages.Op_OP_EXTEND || held > 0 {
+			// Masters that lacked the key get it now that its token is
+			// known, without waiting for them.
+			for _, i := range missing {
+				n.send(v.Masters[i], &messages.CondRequest{Op: req.Op, Key: req.Key, Value: req.Value, LeaseNs: req.LeaseNs,
+					TokenHint: res.Token, ViewVersion: v.Version, ViewHash: v.Hash()})
+			}
 			return res, nil, false
 		}
 		err = fmt.Errorf("%w: %w: no master still held the lease", ErrNoQuorum, ErrNotFound)
-		n.releaseQuietly(v, req.Key, req.Value) // undo the installs
+		n.releaseQuietly(v, req.Key, req.Value, 0) // undo the installs
 		return res, err, false
 	}
 	err, retry := n.failure(req.Op, v, acks, refused, err)
 	if req.Op == messages.Op_OP_EXTEND && errors.Is(err, ErrNotOwner) {
-		n.releaseQuietly(v, req.Key, req.Value) // undo the installs
+		n.releaseQuietly(v, req.Key, req.Value, 0) // undo the installs
 	}
 	return res, err, retry
 }

@@ -55,7 +55,7 @@ func (n *Node) failure(op messages.Op, v cluster.View, votes *tally, r refusals,
 		return fmt.Errorf("%w: membership changed (view %d)", ErrNoQuorum, n.members.Load().Version), true
 	}
 	if len(v.Masters)-r.mismatch-r.notFound < v.W {
-		return fmt.Errorf("%w: %w: %d of %d masters hold another value",
+		return fmt.Errorf("%w: %w: %d of %d masters hold a value that rules it out",
 			ErrNoQuorum, valueError(op, r), r.mismatch+r.notFound, len(v.Masters)), false
 	}
 	if r.locked > 0 {

@@ -25,10 +25,13 @@ const (
 type tally struct {
 	w, n    int
 	seen    []bool
+	grants  []bool // which masters said yes
 	yes, no int
 }
 
-func newTally(w, n int) *tally { return &tally{w: w, n: n, seen: make([]bool, n)} }
+func newTally(w, n int) *tally {
+	return &tally{w: w, n: n, seen: make([]bool, n), grants: make([]bool, n)}
+}
 
 // add counts master i's answer once and reports whether it was new.
 func (t *tally) add(i int, yes bool) bool {
@@ -36,6 +39,7 @@ func (t *tally) add(i int, yes bool) bool {
 		return false
 	}
 	t.seen[i] = true
+	t.grants[i] = yes
 	if yes {
 		t.yes++
 	} else {
@@ -93,7 +97,9 @@ func (n *Node) gather(ctx context.Context, call *cluster.Call, p phase) error {
 			}
 			p.silent = nil
 		case <-ctx.Done():
-			n.suspects.mark(p.targets, answered)
+			if ctx.Err() == context.DeadlineExceeded { // waited in vain, not cancelled
+				n.suspects.mark(p.targets, answered)
+			}
 			return ctx.Err()
 		case <-n.stopped:
 			return ErrStopped

@@ -117,7 +117,8 @@ func TestWaitForRelease(t *testing.T) {
 
 		_, err := c.node("m1").Lock(t.Context(), "k", []byte("v"), time.Minute)
 		require.NoError(t, err)
-		synctest.Wait() // the commit reaches m2 too (the lock needed two of three)
+		synctest.Wait()
+		n = c.node(c.holders(names("m", 3), "k", []byte("v"))[0]) // a master the lock reached
 		done := make(chan error, 1)
 		go func() { done <- n.WaitForRelease(t.Context(), "k") }()
 		synctest.Wait()
@@ -130,6 +131,7 @@ func TestWaitForRelease(t *testing.T) {
 		_, err = c.node("m1").Lock(t.Context(), "k", []byte("v"), 250*time.Millisecond)
 		require.NoError(t, err)
 		synctest.Wait()
+		n = c.node(c.holders(names("m", 3), "k", []byte("v"))[0])
 		require.NoError(t, n.WaitForRelease(t.Context(), "k"))
 		assert.InDelta(t, 250*time.Millisecond, time.Since(start), float64(tick), "woken by expiry")
 	})

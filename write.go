@@ -107,37 +107,74 @@ func (n *Node) promiseRound(ctx context.Context, op messages.Op, key string, exp
 		return Result{W: v.W, Votes: votes.yes}, err, retry
 	}
 	res := Result{W: v.W, Votes: votes.yes, Token: maxToken + 1}
-	commits, err := n.commit(ctx, call, v, func(id uint64) any {
-		return &messages.CommitRequest{ReqId: id, Key: key, Tag: tag, Op: op, Value: value, Token: res.Token, LeaseNs: int64(lease)}
-	})
-	res.Commits = commits.yes
-	if err != nil || commits.outcome() != won {
-		// Drop the promises left where the commit did not land. A lock's
-		// value, which nobody owns, is taken back where it did land; an
-		// update's stays (the owner still holds the key, under one value
-		// or the other, and may retry).
+	commit := func(i int) {
+		n.send(v.Masters[i], &messages.CommitRequest{ReqId: call.ID | uint64(i), Key: key, Tag: tag, Op: op,
+			Value: value, Token: res.Token, LeaseNs: int64(lease)})
+	}
+	acks, err := n.commit(ctx, call, v, votes, commit)
+	res.Commits = acks.yes
+	if err != nil || acks.outcome() != won {
+		// Drop the promises left where the commit did not land. If the
+		// commit surely missed W (enough masters refused it), a lock's
+		// value, which nobody owns, is taken back where it did land, by
+		// its token; otherwise it may have reached W and stays until its
+		// lease ends. An update's value stays (its owner still holds the
+		// key, under one value or the other, and may retry).
 		n.abort(v, key, tag)
-		if op == messages.Op_OP_LOCK {
-			n.releaseQuietly(v, key, value)
+		sure := acks.outcome() == lost
+		if op == messages.Op_OP_LOCK && sure {
+			n.releaseQuietly(v, key, value, res.Token)
 		}
-		return res, fmt.Errorf("%w: %d of %d masters acknowledged the commit, %d needed%s",
-			ErrNoQuorum, commits.yes, len(v.Masters), v.W, cause(err)), false
+		outcome := "it did not take effect"
+		if !sure {
+			outcome = "it may have taken effect, until its lease ends"
+		}
+		return res, fmt.Errorf("%w: %d of %d masters acknowledged the commit, %d needed; %s%s",
+			ErrNoQuorum, acks.yes, len(v.Masters), v.W, outcome, cause(err)), false
+	}
+	// A master whose grant has not come in yet would keep its promise,
+	// and refuse others, until it expires: drop it (after the commit, on
+	// the masters where one may still be on its way).
+	for i, m := range v.Masters {
+		if !acks.seen[i] {
+			n.tell(m, &messages.AbortRequest{Key: key, Tag: tag})
+		}
 	}
 	return res, nil, false
 }
 
-// commit sends phase two to every master of v (a master that did not
-// grant refuses it) and counts acknowledgements.
-func (n *Node) commit(ctx context.Context, call *cluster.Call, v cluster.View, req func(id uint64) any) (*tally, error) {
-	for i, m := range v.Masters {
-		n.send(m, req(call.ID|uint64(i)))
-	}
+// commit sends phase two to the masters that granted the promise, and to
+// any whose grant arrives while it waits (a master that did not grant
+// refuses a commit; sending it only to grantors keeps a commit from
+// landing, late, on a master whose promise came after a release). It
+// counts acknowledgements; a refused promise or commit is a no.
+func (n *Node) commit(ctx context.Context, call *cluster.Call, v cluster.View, votes *tally, commit func(i int)) (*tally, error) {
 	acks := newTally(v.W, len(v.Masters))
+	for i, granted := range votes.grants {
+		switch {
+		case granted:
+			commit(i)
+		case votes.seen[i]:
+			acks.add(i, false)
+		}
+	}
 	err := n.gather(ctx, call, phase{
 		targets: v.Masters,
 		on: func(msg any, i int) bool {
-			r, ok := msg.(*messages.CommitReply)
-			return ok && acks.add(i, r.GetStatus() == messages.Status_STATUS_OK)
+			switch r := msg.(type) {
+			case *messages.PromiseReply: // a late answer to phase one
+				if !votes.add(i, r.GetStatus() == messages.Status_STATUS_OK) {
+					return false
+				}
+				if votes.grants[i] {
+					commit(i)
+					return false // its commit's answer is still to come
+				}
+				return acks.add(i, false)
+			case *messages.CommitReply:
+				return acks.add(i, r.GetStatus() == messages.Status_STATUS_OK)
+			}
+			return false
 		},
 		done:   func() bool { return acks.outcome() != pending },
 		silent: func(i int) { acks.add(i, false) },
@@ -151,9 +188,11 @@ func (n *Node) abort(v cluster.View, key string, tag uint64) {
 	}
 }
 
-func (n *Node) releaseQuietly(v cluster.View, key string, value []byte) {
+// releaseQuietly deletes key where it holds value with token (any token
+// when 0), without waiting for answers.
+func (n *Node) releaseQuietly(v cluster.View, key string, value []byte, token uint64) {
 	for _, m := range v.Masters {
-		n.send(m, &messages.CondRequest{Op: messages.Op_OP_RELEASE, Key: key, Value: value,
+		n.send(m, &messages.CondRequest{Op: messages.Op_OP_RELEASE, Key: key, Value: value, TokenHint: token,
 			ViewVersion: v.Version, ViewHash: v.Hash()})
 	}
 }

@@ -85,7 +85,7 @@ func (h *Holder) cond(ctx protoactor.Context, now int64, m *messages.CondRequest
 	case m.GetOp() == messages.Op_OP_EXTEND:
 		s, reply.Token = h.table.Extend(now, m.GetKey(), m.GetValue(), m.GetLeaseNs(), m.GetTokenHint())
 	case m.GetOp() == messages.Op_OP_RELEASE:
-		s, reply.Token = h.table.Release(now, m.GetKey(), m.GetValue())
+		s, reply.Token = h.table.Release(now, m.GetKey(), m.GetValue(), m.GetTokenHint())
 	default:
 		s = lease.BadRequest
 	}

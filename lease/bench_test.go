@@ -57,7 +57,7 @@ func BenchmarkLockRelease(b *testing.B) {
 		if st, _ := tb.Commit(now, "k", tag, OpLock, value, tag, 1000); st != OK {
 			b.Fatal("commit", st)
 		}
-		if st, _ := tb.Release(now, "k", value); st != OK {
+		if st, _ := tb.Release(now, "k", value, 0); st != OK {
 			b.Fatal("release", st)
 		}
 		if i%1024 == 0 {

@@ -123,13 +123,18 @@ func (m *model) extend(key string, value []byte, lease int64, hint uint64) (Stat
 	if held && !bytes.Equal(e.value, value) {
 		return Mismatch, e.token
 	}
-	st, token := OK, e.token
-	if !held {
+	if !held && hint == 0 {
+		return NotFound, 0
+	}
+	st, token, exp := OK, e.token, m.now+lease
+	if held {
+		exp = max(exp, e.exp) // an extension never moves the expiry earlier
+	} else {
 		st, token = Installed, hint
 		m.observe(hint)
 	}
-	m.entries[key] = modelEntry{value: value, token: token, exp: m.now + lease}
-	m.log = append(m.log, Record{Op: OpExtend, Key: key, Value: value, Token: token, ExpiresAt: m.now + lease})
+	m.entries[key] = modelEntry{value: value, token: token, exp: exp}
+	m.log = append(m.log, Record{Op: OpExtend, Key: key, Value: value, Token: token, ExpiresAt: exp})
 	return st, token
 }
 
@@ -263,7 +268,7 @@ func runTableProgram(t *testing.T, data []byte) {
 			gotSt, got = tb.Extend(m.now, e.key, e.value, e.lease, e.hint)
 			wantSt, want = m.extend(e.key, e.value, e.lease, e.hint)
 		case fzRelease:
-			gotSt, got = tb.Release(m.now, fzKey(s.a), fzValue(s.b))
+			gotSt, got = tb.Release(m.now, fzKey(s.a), fzValue(s.b), 0)
 			wantSt, want = m.release(fzKey(s.a), fzValue(s.b))
 		case fzAdvance, fzAdvanceExpire, fzExpire:
 			if s.code != fzExpire {

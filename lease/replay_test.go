@@ -270,7 +270,7 @@ func TestReplayMasterLogOnReplica(t *testing.T) {
 	require.Equal(t, OK, st)
 	st, _ = master.Extend(20, "a", []byte("v2"), 2000, 0)
 	require.Equal(t, OK, st)
-	st, _ = master.Release(30, "b", []byte("x"))
+	st, _ = master.Release(30, "b", []byte("x"), 0)
 	require.Equal(t, OK, st)
 
 	// The batch is cut at 40; the replica's clock reads 40 too.

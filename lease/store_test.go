@@ -155,7 +155,7 @@ func TestWaitPresentNotWokenByDelete(t *testing.T) {
 	s := tb.Store()
 	_, ch, cancel := s.WaitPresent("k")
 	defer cancel()
-	st, _ := tb.Release(0, "k", []byte("v"))
+	st, _ := tb.Release(0, "k", []byte("v"), 0)
 	require.Equal(t, NotFound, st)
 	s.del("k") // a raw delete of an absent key
 	assert.False(t, isClosed(ch))
@@ -189,11 +189,11 @@ func TestWaitGoneWokenOnRelease(t *testing.T) {
 	require.Equal(t, OK, st)
 	st, _ = tb.Commit(10, "k", 2, OpUpdate, []byte("w"), 2, 0)
 	require.Equal(t, OK, st)
-	st, _ = tb.Release(10, "k", []byte("v"))
+	st, _ = tb.Release(10, "k", []byte("v"), 0)
 	require.Equal(t, Mismatch, st)
 	assert.False(t, isClosed(ch))
 
-	st, _ = tb.Release(10, "k", []byte("w"))
+	st, _ = tb.Release(10, "k", []byte("w"), 0)
 	require.Equal(t, OK, st)
 	assert.True(t, isClosed(ch))
 	assert.Equal(t, 0, s.Waiters())
@@ -231,7 +231,7 @@ func TestWaitGoneCancel(t *testing.T) {
 	cancel()
 	assert.Equal(t, 0, s.Waiters())
 	assert.Empty(t, s.gone)
-	st, _ := tb.Release(0, "k", []byte("v"))
+	st, _ := tb.Release(0, "k", []byte("v"), 0)
 	require.Equal(t, OK, st)
 	assert.False(t, isClosed(ch), "a cancelled waiter is not woken")
 }
@@ -380,7 +380,7 @@ func TestStoreWaitersStressWithTable(t *testing.T) {
 				tb.Commit(now, "k", tag, OpLock, []byte("v"), tag, 5)
 			}
 			if tag%2 == 0 {
-				tb.Release(now, "k", []byte("v"))
+				tb.Release(now, "k", []byte("v"), 0)
 			} else {
 				tb.Expire(now + 5)
 			}

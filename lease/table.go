@@ -140,9 +140,12 @@ func (t *Table) Abort(key string, tag uint64) {
 	}
 }
 
-// Extend sets the key's expiry to now+lease if it holds value and no
-// promise is live on it. A key absent here is installed with tokenHint (a
-// lagging or new master catching up) and answered Installed.
+// Extend moves the key's expiry to now+lease, never earlier than it is,
+// if it holds value and no promise is live on it: an older, shorter
+// extension delivered late must not cut short a newer one the holder
+// counts on. A key absent here is installed with tokenHint (a lagging or
+// new master catching up) and answered Installed, or answered NotFound
+// without a hint.
 func (t *Table) Extend(now int64, key string, value []byte, lease int64, tokenHint uint64) (Status, uint64) {
 	if key == "" || value == nil || lease <= 0 {
 		return BadRequest, 0
@@ -154,22 +157,25 @@ func (t *Table) Extend(now int64, key string, value []byte, lease int64, tokenHi
 	if held && !bytes.Equal(e.Value, value) {
 		return Mismatch, e.Token
 	}
-	status, token := OK, tokenHint
+	if !held && tokenHint == 0 {
+		return NotFound, 0 // no token to install it with
+	}
+	status, token, expires := OK, tokenHint, now+lease
 	if held {
-		token = e.Token
+		token, expires = e.Token, max(expires, e.ExpiresAt)
 	} else {
 		status = Installed
 		t.observe(token)
 	}
-	expires := now + lease
 	t.put(key, &Entry{Value: value, Token: token, ExpiresAt: expires}, e)
 	t.record(OpExtend, key, value, token, expires)
 	return status, token
 }
 
-// Release deletes the key if it holds value and no promise is live on it.
-// An absent key answers NotFound: it is released already.
-func (t *Table) Release(now int64, key string, value []byte) (Status, uint64) {
+// Release deletes the key if it holds value (and token, unless token is
+// 0) and no promise is live on it. An absent key answers NotFound: it is
+// released already.
+func (t *Table) Release(now int64, key string, value []byte, token uint64) (Status, uint64) {
 	if key == "" || value == nil {
 		return BadRequest, 0
 	}
@@ -180,7 +186,7 @@ func (t *Table) Release(now int64, key string, value []byte) (Status, uint64) {
 	if !held {
 		return NotFound, 0
 	}
-	if !bytes.Equal(e.Value, value) {
+	if !bytes.Equal(e.Value, value) || (token != 0 && e.Token != token) {
 		return Mismatch, e.Token
 	}
 	t.remove(key)

@@ -140,7 +140,7 @@ func TestPromiseRefusalGrantsNothing(t *testing.T) {
 	st, _ = tb.Promise(1, "k", false, []byte("v"), 3)
 	require.Equal(t, OK, st)
 	tb.Abort("k", 3)
-	st, _ = tb.Release(1, "k", []byte("v"))
+	st, _ = tb.Release(1, "k", []byte("v"), 0)
 	assert.Equal(t, OK, st)
 }
 
@@ -221,7 +221,7 @@ func TestCommitLockApplies(t *testing.T) {
 	assert.Equal(t, 1, tb.Len())
 	assert.Equal(t, uint64(5), tb.MaxToken())
 	// The promise was consumed: Release, refused under a live promise, works.
-	st, _ = tb.Release(151, "k", []byte("v"))
+	st, _ = tb.Release(151, "k", []byte("v"), 0)
 	assert.Equal(t, OK, st)
 }
 
@@ -374,7 +374,7 @@ func TestMaxTokenNeverDecreases(t *testing.T) {
 	assert.Equal(t, uint64(10), tb.MaxToken())
 	lockKey(t, tb, 0, "b", "v", 2, 5, 1000) // a lower token elsewhere
 	assert.Equal(t, uint64(10), tb.MaxToken())
-	st, _ := tb.Release(0, "a", []byte("v"))
+	st, _ := tb.Release(0, "a", []byte("v"), 0)
 	require.Equal(t, OK, st)
 	assert.Equal(t, uint64(10), tb.MaxToken(), "release keeps MaxToken")
 	tb.Expire(5000)
@@ -465,13 +465,13 @@ func TestReleaseOK(t *testing.T) {
 	tb := newTable()
 	lockKey(t, tb, 0, "k", "v", 1, 7, 1000)
 	lockKey(t, tb, 0, "j", "v", 2, 8, 1000)
-	st, tok := tb.Release(10, "k", []byte("v"))
+	st, tok := tb.Release(10, "k", []byte("v"), 0)
 	assert.Equal(t, OK, st)
 	assert.Equal(t, uint64(7), tok)
 	requireAbsent(t, tb, "k")
 	assert.Equal(t, 1, tb.Len())
 	// Released already: NotFound.
-	st, tok = tb.Release(10, "k", []byte("v"))
+	st, tok = tb.Release(10, "k", []byte("v"), 0)
 	assert.Equal(t, NotFound, st)
 	assert.Equal(t, uint64(0), tok)
 	// The stale deadline of the released key is harmless.
@@ -481,7 +481,7 @@ func TestReleaseOK(t *testing.T) {
 
 func TestReleaseNotFound(t *testing.T) {
 	tb := newTable()
-	st, tok := tb.Release(0, "k", []byte("v"))
+	st, tok := tb.Release(0, "k", []byte("v"), 0)
 	assert.Equal(t, NotFound, st)
 	assert.Equal(t, uint64(0), tok)
 	assert.Equal(t, 0, tb.Len())
@@ -490,11 +490,11 @@ func TestReleaseNotFound(t *testing.T) {
 func TestReleaseMismatch(t *testing.T) {
 	tb := newTable()
 	lockKey(t, tb, 0, "k", "v", 1, 7, 1000)
-	st, tok := tb.Release(10, "k", []byte("w"))
+	st, tok := tb.Release(10, "k", []byte("w"), 0)
 	assert.Equal(t, Mismatch, st)
 	assert.Equal(t, uint64(7), tok)
 	requireEntry(t, tb, "k", "v", 7, 1000)
-	st, _ = tb.Release(10, "k", []byte{})
+	st, _ = tb.Release(10, "k", []byte{}, 0)
 	assert.Equal(t, Mismatch, st)
 }
 
@@ -503,26 +503,26 @@ func TestReleaseLocked(t *testing.T) {
 	lockKey(t, tb, 0, "k", "v", 1, 7, 1000)
 	st, _ := tb.Promise(10, "k", false, []byte("v"), 2)
 	require.Equal(t, OK, st)
-	st, tok := tb.Release(20, "k", []byte("v"))
+	st, tok := tb.Release(20, "k", []byte("v"), 0)
 	assert.Equal(t, Locked, st)
 	assert.Equal(t, uint64(0), tok)
 	requireEntry(t, tb, "k", "v", 7, 1000)
 	// Locked also on an absent key under a lock promise.
 	st, _ = tb.Promise(10, "absent", true, nil, 3)
 	require.Equal(t, OK, st)
-	st, _ = tb.Release(20, "absent", []byte("v"))
+	st, _ = tb.Release(20, "absent", []byte("v"), 0)
 	assert.Equal(t, Locked, st)
 	tb.Abort("k", 2)
-	st, _ = tb.Release(20, "k", []byte("v"))
+	st, _ = tb.Release(20, "k", []byte("v"), 0)
 	assert.Equal(t, OK, st)
 }
 
 func TestReleaseBadRequest(t *testing.T) {
 	tb := newTable()
 	lockKey(t, tb, 0, "k", "v", 1, 7, 1000)
-	st, _ := tb.Release(0, "", []byte("v"))
+	st, _ := tb.Release(0, "", []byte("v"), 0)
 	assert.Equal(t, BadRequest, st)
-	st, _ = tb.Release(0, "k", nil)
+	st, _ = tb.Release(0, "k", nil, 0)
 	assert.Equal(t, BadRequest, st)
 	requireEntry(t, tb, "k", "v", 7, 1000)
 }
@@ -591,21 +591,38 @@ func TestExpireExtendedKeyNotExpiredByStaleDeadline(t *testing.T) {
 	requireAbsent(t, tb, "k")
 }
 
-func TestExpireShortenedByExtend(t *testing.T) {
+// A late, shorter extension never moves the expiry earlier: the holder
+// counts on the newer, longer one.
+func TestExtendNeverShortens(t *testing.T) {
 	tb := newTable()
 	lockKey(t, tb, 0, "k", "v", 1, 1, 1000)
-	st, _ := tb.Extend(10, "k", []byte("v"), 50, 0) // expiry moves earlier, to 60
+	st, _ := tb.Extend(10, "k", []byte("v"), 50, 0)
 	require.Equal(t, OK, st)
-	next, _ := tb.NextDeadline()
-	assert.Equal(t, int64(60), next)
-	assert.Equal(t, 1, tb.Expire(60))
+	requireEntry(t, tb, "k", "v", 1, 1000)
+	assert.Equal(t, 0, tb.Expire(999))
+	st, _ = tb.Extend(20, "k", []byte("v"), 2000, 0)
+	require.Equal(t, OK, st)
+	requireEntry(t, tb, "k", "v", 1, 2020)
+	assert.Equal(t, 1, tb.Expire(2020))
+	requireAbsent(t, tb, "k")
+}
+
+// A release with a token deletes only the entry of that token.
+func TestReleaseByToken(t *testing.T) {
+	tb := newTable()
+	lockKey(t, tb, 0, "k", "v", 1, 5, 1000)
+	st, tok := tb.Release(10, "k", []byte("v"), 4)
+	assert.Equal(t, Mismatch, st, "same value, another token")
+	assert.Equal(t, uint64(5), tok)
+	st, _ = tb.Release(10, "k", []byte("v"), 5)
+	assert.Equal(t, OK, st)
 	requireAbsent(t, tb, "k")
 }
 
 func TestExpireReacquiredKeyNotExpiredByOldDeadline(t *testing.T) {
 	tb := newTable()
 	lockKey(t, tb, 0, "k", "v1", 1, 1, 100)
-	st, _ := tb.Release(10, "k", []byte("v1"))
+	st, _ := tb.Release(10, "k", []byte("v1"), 0)
 	require.Equal(t, OK, st)
 	lockKey(t, tb, 20, "k", "v2", 2, 2, 1000)
 	assert.Equal(t, 0, tb.Expire(100))
@@ -684,7 +701,7 @@ func TestLen(t *testing.T) {
 	st, _ = tb.Extend(0, "b", []byte("v"), 10, 0)
 	require.Equal(t, OK, st)
 	assert.Equal(t, 5, tb.Len())
-	st, _ = tb.Release(0, "c", []byte("v"))
+	st, _ = tb.Release(0, "c", []byte("v"), 0)
 	require.Equal(t, OK, st)
 	assert.Equal(t, 4, tb.Len())
 	assert.Equal(t, countStore(tb.Store()), tb.Len())
@@ -712,22 +729,22 @@ func TestLogging(t *testing.T) {
 	st, _ = tb.Extend(30, "new", []byte("n"), 500, 8)
 	require.Equal(t, Installed, st)
 	// Refusals are not logged.
-	st, _ = tb.Release(40, "k", []byte("wrong"))
+	st, _ = tb.Release(40, "k", []byte("wrong"), 0)
 	require.Equal(t, Mismatch, st)
 	st, _ = tb.Extend(40, "k", []byte("wrong"), 500, 0)
 	require.Equal(t, Mismatch, st)
 	st, _ = tb.Commit(40, "nokey", 5, OpLock, []byte("v"), 9, 10)
 	require.Equal(t, NoPromise, st)
-	st, _ = tb.Release(40, "k", []byte("v2"))
+	st, _ = tb.Release(40, "k", []byte("v2"), 0)
 	require.Equal(t, OK, st)
 	tb.Expire(10000) // expiry is not a committed write
 
 	want := []Record{
 		{Op: OpLock, Key: "k", Value: []byte("v1"), Token: 2, ExpiresAt: 1010},
 		{Op: OpUpdate, Key: "k", Value: []byte("v2"), Token: 3, ExpiresAt: 1010},
-		{Op: OpExtend, Key: "k", Value: []byte("v2"), Token: 3, ExpiresAt: 530},
+		{Op: OpExtend, Key: "k", Value: []byte("v2"), Token: 3, ExpiresAt: 1010},
 		{Op: OpExtend, Key: "new", Value: []byte("n"), Token: 8, ExpiresAt: 530},
-		{Op: OpRelease, Key: "k", Value: []byte("v2"), Token: 3, ExpiresAt: 530},
+		{Op: OpRelease, Key: "k", Value: []byte("v2"), Token: 3, ExpiresAt: 1010},
 	}
 	assert.Equal(t, want, tb.TakeLog())
 	assert.Nil(t, tb.TakeLog(), "TakeLog empties the log")

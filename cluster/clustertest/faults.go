@@ -54,12 +54,23 @@ func (n *Network) Heal() {
 	clear(n.dups)
 	clear(n.delays)
 	n.filter = nil
+	n.delayIf = nil
 }
 
 // Filter decides whether a user message from one address to another is
 // dropped: it sees the message as sent (before cloning) and must not
 // modify it.
 type Filter func(from, to string, msg any) (drop bool)
+
+// DelayIf installs f to delay chosen user messages, such as one protocol
+// phase, by the duration it returns (0: no extra delay), on top of the
+// link's Delay; nil removes it, and so does Heal. f runs on the sender's
+// goroutine and must be safe for concurrent use.
+func (n *Network) DelayIf(f func(from, to string, msg any) time.Duration) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.delayIf = f
+}
 
 // DropIf installs f to drop chosen user messages, such as one protocol
 // phase, in addition to the other faults; nil removes it, and so does

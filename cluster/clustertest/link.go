@@ -2,6 +2,7 @@ package clustertest
 
 import (
 	"maps"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"google.golang.org/protobuf/proto"
@@ -72,6 +73,7 @@ func (n *Network) send(from string, target *actor.PID, d *delivery, msg any) {
 	var p plan
 	var closed bool
 	var filter Filter
+	var delayIf func(from, to string, msg any) time.Duration
 	if change.op != watchNone {
 		n.mu.Lock()
 		d.src, d.dst = n.systems[from], n.systems[target.Address]
@@ -84,7 +86,7 @@ func (n *Network) send(from string, target *actor.PID, d *delivery, msg any) {
 		n.mu.RLock()
 		d.src, d.dst = n.systems[from], n.systems[target.Address]
 		p, closed = n.planLocked(from, target.Address), n.closed
-		filter = n.filter
+		filter, delayIf = n.filter, n.delayIf
 		n.mu.RUnlock()
 	}
 
@@ -101,6 +103,9 @@ func (n *Network) send(from string, target *actor.PID, d *delivery, msg any) {
 			dup, _ := cloneMessage(clone) // clone already marshalled once
 			d.msgs = append(d.msgs, dup)
 			n.duplicated.Add(1)
+		}
+		if delayIf != nil && !d.system {
+			p.delay = max(p.delay, delayIf(from, target.Address, msg))
 		}
 		if p.delay > 0 {
 			n.schedule(p.delay, d)

@@ -41,6 +41,7 @@ type Network struct {
 	dups     map[linkKey]float64
 	delays   map[linkKey]time.Duration
 	filter   Filter
+	delayIf  func(from, to string, msg any) time.Duration
 	watches  map[watchKey]struct{}
 	pending  map[*pendingDelivery]struct{}
 	linkMu   map[linkKey]*sync.Mutex // serialises delayed deliveries per link

@@ -1,0 +1,94 @@
+package lockerbench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime/debug"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/protolocker/locker"
+	"github.com/protolocker/locker/bench/internal/measure"
+	"github.com/protolocker/locker/bench/internal/report"
+)
+
+// Memory figures' key and value: keys are "lease/" and 7 digits (13
+// bytes), values 8 bytes.
+const (
+	memKeyPrefix = "lease/"
+	memValue     = "holder-1"
+)
+
+// HeldLeaseMemory takes count leases on a single in-process node (the
+// zero Config: one master, W = 1, no remote) and returns the growth of
+// the live heap, after a full collection, per held lease: what one master
+// keeps per lease. The RSS growth of the process is given too.
+func HeldLeaseMemory(ctx context.Context, count int) (report.Row, error) {
+	row := report.Row{System: "locker 1 node", Op: fmt.Sprintf("%d leases", count), N: count}
+	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
+		return slog.New(slog.NewTextHandler(io.Discard, nil))
+	}))
+	defer sys.Shutdown()
+	n, err := locker.Start(sys, locker.Config{MaxLease: time.Hour})
+	if err != nil {
+		return row, err
+	}
+	defer n.Stop()
+	// Warm the node's paths so that their one-time allocations are not
+	// counted.
+	if _, err := n.Lock(ctx, "warm", []byte(memValue), time.Hour); err != nil {
+		return row, err
+	}
+	debug.FreeOSMemory()
+	heap0, rss0 := measure.Heap(), measure.RSS()
+	const workers = 8
+	errs := make(chan error, workers)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v := []byte(memValue)
+			for i := w; i < count; i += workers {
+				key := memKeyPrefix + pad7(i)
+				if _, err := n.Lock(ctx, key, v, time.Hour); err != nil {
+					errs <- fmt.Errorf("lock %s: %w", key, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return row, err
+	}
+	took := time.Since(start)
+	heap1 := measure.Heap()
+	debug.FreeOSMemory()
+	rss1 := measure.RSS()
+	for _, i := range []int{0, count / 2, count - 1} {
+		if _, err := n.DirtyRead(memKeyPrefix + pad7(i)); err != nil {
+			return row, fmt.Errorf("lease %d not held: %w", i, err)
+		}
+	}
+	row.Bytes = float64(int64(heap1)-int64(heap0)) / float64(count)
+	row.RSSBytes = float64(int64(rss1)-int64(rss0)) / float64(count)
+	row.Note = fmt.Sprintf("%d leases taken in %v by %d goroutines; %d-byte keys, %d-byte values",
+		count, took.Round(time.Millisecond), workers, len(memKeyPrefix)+7, len(memValue))
+	return row, nil
+}
+
+func pad7(i int) string {
+	s := strconv.Itoa(i)
+	for len(s) < 7 {
+		s = "0" + s
+	}
+	return s
+}

@@ -1,0 +1,93 @@
+package measure
+
+import (
+	"context"
+	"errors"
+	"os"
+	"testing"
+	"time"
+)
+
+func TestSummarize(t *testing.T) {
+	d := make([]time.Duration, 100)
+	for i := range d {
+		d[i] = time.Duration(100-i) * time.Microsecond
+	}
+	s := summarize(d)
+	if s.N != 100 || s.Median != 51*time.Microsecond || s.P99 != 100*time.Microsecond {
+		t.Fatalf("summarize = %+v", s)
+	}
+	if s.Mean != 50500*time.Nanosecond {
+		t.Fatalf("mean = %v", s.Mean)
+	}
+}
+
+func TestLatencyCountsFailures(t *testing.T) {
+	boom := errors.New("boom")
+	s, err := Latency(context.Background(), 10, func(i int) error {
+		if i%5 == 0 {
+			return boom
+		}
+		return nil
+	})
+	if err != nil || s.N != 8 || s.Failed != 2 || !errors.Is(s.LastErr, boom) {
+		t.Fatalf("Latency = %+v, %v", s, err)
+	}
+	if _, err := Latency(context.Background(), 10, func(int) error { return boom }); !errors.Is(err, boom) {
+		t.Fatalf("all failing: %v", err)
+	}
+}
+
+func TestThroughputAndCompete(t *testing.T) {
+	ctx := context.Background()
+	r, err := Throughput(ctx, 4, 20*time.Millisecond, func(context.Context, int, int) error { return nil })
+	if err != nil || r.Ops == 0 || r.PerSec <= 0 {
+		t.Fatalf("Throughput = %+v, %v", r, err)
+	}
+	c, err := Compete(ctx, 4, 20*time.Millisecond, func(_ context.Context, client int) (bool, error) {
+		return client == 0, nil
+	})
+	if err != nil || c.Wins == 0 || c.FailShare <= 0 || c.FailShare >= 1 {
+		t.Fatalf("Compete = %+v, %v", c, err)
+	}
+}
+
+func TestTightAndMemory(t *testing.T) {
+	l := Tight(1000, func(int) {})
+	if l.N != 1000 || l.NsPerOp <= 0 {
+		t.Fatalf("Tight = %+v", l)
+	}
+	if Heap() == 0 {
+		t.Fatal("Heap = 0")
+	}
+	_ = RSS() // 0 off Linux
+}
+
+func TestInterleaved(t *testing.T) {
+	var order []int
+	s, errs := Interleaved(context.Background(), 3,
+		func(int) error { order = append(order, 0); return nil },
+		func(int) error { order = append(order, 1); sink = make([]byte, 1<<10); return nil })
+	if errs[0] != nil || errs[1] != nil || s[0].N != 3 || s[1].N != 3 {
+		t.Fatalf("Interleaved = %+v, %v", s, errs)
+	}
+	if len(order) != 6 || order[0] != 0 || order[1] != 1 || order[2] != 0 {
+		t.Fatalf("calls ran in order %v", order)
+	}
+	if s[1].AllocsPerOp < 1 {
+		t.Fatalf("allocations of the second op not counted: %+v", s[1])
+	}
+}
+
+var sink []byte
+
+func TestCPUCost(t *testing.T) {
+	c, err := CPUCost(100, []int{os.Getpid()}, func(int) error {
+		for end := time.Now().Add(100 * time.Microsecond); time.Now().Before(end); {
+		}
+		return nil
+	})
+	if err != nil || c.Wall < 100*time.Microsecond || c.CPU == 0 {
+		t.Fatalf("CPUCost = %+v, %v", c, err)
+	}
+}

@@ -1,0 +1,157 @@
+// Package run runs the whole comparison: it starts every system, runs
+// the workloads of a profile on them, then the memory figures, and checks
+// the targets.
+package run
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/protolocker/locker/bench/internal/etcdbench"
+	"github.com/protolocker/locker/bench/internal/lockerbench"
+	"github.com/protolocker/locker/bench/internal/report"
+	"github.com/protolocker/locker/bench/internal/workload"
+)
+
+// Run runs every system and workload of p within p.Budget and returns
+// the report; logf reports progress. A system that fails to start is
+// reported and skipped.
+func Run(ctx context.Context, p workload.Profile, logf func(string, ...any)) *report.Report {
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, p.Budget)
+	defer cancel()
+	rep := &report.Report{Date: start, Profile: p.Name, Machine: report.ThisMachine()}
+	ts := workload.NewTables(p)
+	rep.Settings = settings(p)
+
+	// Every system runs from the start to the end of the workloads, so
+	// that each workload can visit them one after the other.
+	var systems []workload.Ops
+	var closers []func()
+	defer func() {
+		for _, c := range closers {
+			c()
+		}
+	}()
+	add := func(ops workload.Ops, close func(), err error) {
+		if err != nil {
+			logf("%v", err)
+			rep.Settings = append(rep.Settings, "not measured: "+err.Error())
+		} else {
+			systems = append(systems, ops)
+		}
+		if close != nil {
+			closers = append(closers, close)
+		}
+	}
+	procs, err := lockerbench.StartProcs(ctx)
+	add(lockerOps(ctx, procs, err, logf))
+	inproc, err := lockerbench.StartInProc(ctx)
+	add(lockerOps(ctx, inproc, err, logf))
+	etcd, err := etcdbench.Start(ctx)
+	add(etcdOps(ctx, p, etcd, err, logf))
+
+	workload.Run(ctx, p, systems, ts, logf)
+
+	if inproc != nil {
+		if err := inproc.LocalLookups(ctx, p.LookupN, ts); err != nil {
+			logf("local lookups: %v", err)
+			ts.Add(workload.TLocal, report.Row{System: inproc.System, Op: "DirtyRead", Err: err.Error()})
+		}
+	}
+	for _, c := range closers {
+		c()
+	}
+	closers = nil
+	etcdMemory(ctx, p, ts, logf)
+	for _, n := range p.MemCounts {
+		row, err := lockerbench.HeldLeaseMemory(ctx, n)
+		if err != nil {
+			row.Err = err.Error()
+		}
+		ts.Add(workload.TMemory, row)
+		logf("locker memory, %d leases: %.0f B/lease heap", n, row.Bytes)
+	}
+	ts.Note(workload.TLocal, "locker figures are tight loops on one goroutine (mean per call, allocations of the process per call); etcd's are sequential round trips")
+	ts.Note(workload.TCPU, "user+system CPU time of the harness's process and of the system's child processes (from /proc, 10 ms ticks) over up to 1000 calls in a row, per call; cores busy = CPU / wall (the machine has %d)", rep.Machine.Cores)
+	ts.Note(workload.TMemory, "locker: growth of the live heap after a full GC on one in-process node holding the leases (what each master keeps), and of its RSS; "+
+		"etcd: the same per member process, on a fresh cluster: its heap includes the raft log entries kept in memory until the next snapshot (every 100,000 writes), "+
+		"its RSS bbolt's memory-mapped file (resident on tmpfs)")
+	rep.Tables = ts.List()
+	rep.Targets = Targets(rep)
+	rep.Elapsed = time.Since(start)
+	rep.Machine.LoadEnd = report.LoadAvg()
+	return rep
+}
+
+// settings describes how the run was made.
+func settings(p workload.Profile) []string {
+	root, shm := etcdbench.DataRoot()
+	return []string{
+		fmt.Sprintf("profile %s: %d sequential calls per latency row, %d registry pairs, throughput runs of %v, contest of %v",
+			p.Name, p.N, p.RegistryN, p.RateTime, p.ContestTime),
+		"locker: 3 masters (W = 2, default Config) and a client node that is not a master and coordinates every write; " +
+			"\"3 procs\": one OS process per master, the client in the harness's process; \"1 proc\": the four actor systems in the harness's process",
+		fmt.Sprintf("protoactor remote on 127.0.0.1 with remote.WithEndpointWriterQueueSize(%d) (default 1,000,000 slots, 16 MB per connection)", lockerbench.QueueSize),
+		"floor: Node.Ping from the same client, a fan-out to the 3 masters done at 2 replies, with no work at the masters (x2 for two rounds)",
+		fmt.Sprintf("etcd: server and client v3.5.21 embedded, one member per OS process, data under %s (tmpfs: %v), fsync on, defaults otherwise; "+
+			"client/v3 in the harness's process with the 3 endpoints (unary requests round-robin, so 2 in 3 reach a follower that forwards them)", root, shm),
+		"all three systems run side by side; each workload visits them one after the other, so that a table's rows are measured under the same load of the machine (its load average is above)",
+	}
+}
+
+// etcdMemory measures etcd's memory per held lease on a cluster of its
+// own, fresh, so that the figure does not depend on the workloads' writes
+// (a snapshot every 100,000 writes drops the raft log held in memory).
+func etcdMemory(ctx context.Context, p workload.Profile, ts *workload.Tables, logf func(string, ...any)) {
+	c, err := etcdbench.Start(ctx)
+	if err != nil {
+		ts.Add(workload.TMemory, report.Row{System: "etcd 3 procs", Op: "memory", Err: err.Error()})
+		return
+	}
+	defer func() {
+		if err := c.Close(); err != nil {
+			logf("etcd: close: %v", err)
+		}
+	}()
+	row, err := c.HeldLeaseMemory(ctx, p.EtcdMemCount)
+	if err != nil {
+		row.Err = err.Error()
+	}
+	ts.Add(workload.TMemory, row)
+	logf("etcd memory, %d leases: %.0f B/lease heap, %.0f B/lease RSS", p.EtcdMemCount, row.Bytes, row.RSSBytes)
+}
+
+// lockerOps returns the operations of a started locker cluster and the
+// function that closes it.
+func lockerOps(ctx context.Context, c *lockerbench.Cluster, err error, logf func(string, ...any)) (workload.Ops, func(), error) {
+	if err != nil {
+		return workload.Ops{}, nil, err
+	}
+	closeIt := func() {
+		if err := c.Close(); err != nil {
+			logf("%s: close: %v", c.System, err)
+		}
+	}
+	ops, err := c.Ops(ctx)
+	return ops, closeIt, err
+}
+
+// etcdOps returns the operations of a started etcd cluster and the
+// function that closes it.
+func etcdOps(ctx context.Context, p workload.Profile, c *etcdbench.Cluster, err error, logf func(string, ...any)) (workload.Ops, func(), error) {
+	if err != nil {
+		return workload.Ops{}, nil, fmt.Errorf("etcd: %w", err)
+	}
+	ops, closeSessions, err := c.Ops(ctx, p.ContestClients)
+	closeIt := func() {
+		if closeSessions != nil {
+			closeSessions()
+		}
+		if err := c.Close(); err != nil {
+			logf("etcd: close: %v", err)
+		}
+	}
+	return ops, closeIt, err
+}

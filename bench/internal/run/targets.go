@@ -1,0 +1,74 @@
+package run
+
+import (
+	"fmt"
+
+	"github.com/protolocker/locker/bench/internal/report"
+	"github.com/protolocker/locker/bench/internal/workload"
+)
+
+// Targets checks the goals against the report.
+func Targets(rep *report.Report) []report.Target {
+	var out []report.Target
+	ratio := func(goal, id, sysA, sysB string, key func(report.Row) float64, ok func(float64) bool) {
+		a, okA := rep.Find(id, sysA, "")
+		b, okB := rep.Find(id, sysB, "")
+		t := report.Target{Goal: goal, Got: "not measured"}
+		if okA && okB && key(b) > 0 {
+			x := key(a) / key(b)
+			t.Got = fmt.Sprintf("%.2fx (%s vs %s)", x, fmtKey(id, key(a)), fmtKey(id, key(b)))
+			t.Met = ok(x)
+		}
+		out = append(out, t)
+	}
+	median := func(r report.Row) float64 { return r.MedianNs }
+	perSec := func(r report.Row) float64 { return r.PerSec }
+	for _, s := range [][2]string{{"locker 3 procs", "floor 3 procs"}, {"locker 1 proc", "floor 1 proc"}} {
+		ratio(fmt.Sprintf("Lock median <= 1.2x the two-round floor (%s)", s[0]), workload.TLock, s[0], s[1], median, func(x float64) bool { return x <= 1.2 })
+	}
+	ratio("Lock median <= 0.5x etcd Mutex.Lock (3 procs)", workload.TLock, "locker 3 procs", "etcd 3 procs", median, func(x float64) bool { return x <= 0.5 })
+	for _, s := range [][2]string{{"locker 3 procs", "floor 3 procs"}, {"locker 1 proc", "floor 1 proc"}} {
+		ratio(fmt.Sprintf("ExtendLease median <= 1.3x the one-round floor (%s)", s[0]), workload.TExtend, s[0], s[1], median, func(x float64) bool { return x <= 1.3 })
+	}
+	ratio("Lock+Release with 64 clients >= 3x etcd's pairs/s (3 procs)", workload.TRate(64), "locker 3 procs", "etcd 3 procs", perSec, func(x float64) bool { return x >= 3 })
+
+	for _, sys := range []string{"locker 3 procs", "locker 1 proc"} {
+		t := report.Target{Goal: fmt.Sprintf("same-key contest of 8 clients: under half the attempts fail (%s)", sys), Got: "not measured"}
+		if r, ok := rep.Find(workload.TContest, sys, ""); ok && r.FailShare != nil {
+			t.Got = fmt.Sprintf("%.1f%% of %d attempts failed, %s wins/s", *r.FailShare*100, r.N, report.Count(r.PerSec))
+			t.Met = *r.FailShare < 0.5
+		}
+		out = append(out, t)
+	}
+	for _, op := range []string{"DirtyRead (master's table)", "registry WhereIs (master's table)"} {
+		t := report.Target{Goal: op + ": < 25 ns and 0 allocs", Got: "not measured"}
+		if r, ok := rep.Find(workload.TLocal, "locker 1 proc", op); ok && r.AllocsPerOp != nil {
+			t.Got = fmt.Sprintf("%.1f ns, %.2f allocs/op", r.MeanNs, *r.AllocsPerOp)
+			t.Met = r.MeanNs < 25 && *r.AllocsPerOp < 0.01
+		}
+		out = append(out, t)
+	}
+	for _, t := range rep.Tables {
+		if t.ID != workload.TMemory {
+			continue
+		}
+		for _, r := range t.Rows {
+			if r.System != "locker 1 node" || r.Err != "" {
+				continue
+			}
+			out = append(out, report.Target{
+				Goal: fmt.Sprintf("< 300 bytes per held lease (%d leases)", r.N),
+				Got:  fmt.Sprintf("%.0f B heap (%.0f B RSS)", r.Bytes, r.RSSBytes),
+				Met:  r.Bytes < 300,
+			})
+		}
+	}
+	return out
+}
+
+func fmtKey(id string, v float64) string {
+	if id == workload.TRate(64) {
+		return report.Count(v) + "/s"
+	}
+	return report.Dur(v)
+}

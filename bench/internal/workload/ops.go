@@ -1,0 +1,42 @@
+package workload
+
+import "context"
+
+// Op is one operation of a system, as a workload calls it: i is the
+// call's index in its run.
+type Op struct {
+	Name string
+	Do   func(ctx context.Context, i int) error
+}
+
+// ClientOp is an operation of one of several concurrent clients.
+type ClientOp struct {
+	Name string
+	Do   func(ctx context.Context, client, i int) error
+}
+
+// TryOp is one attempt of a client to take a contested key, giving it
+// back when it won; err == nil && !won means another client held it.
+type TryOp struct {
+	Name string
+	Do   func(ctx context.Context, client int) (won bool, err error)
+}
+
+// Ops is one system under test. Optional operations are nil.
+type Ops struct {
+	System string // row label, e.g. "locker 3 procs"
+	Floor  string // row label of its floor, if it has one
+	PIDs   []int  // the system's child processes, whose CPU time counts
+
+	Lock     Op       // takes a new key each call and keeps it
+	Extend   Op       // renews the lease of one held key
+	Pair     Op       // takes one key and gives it back
+	Rate     ClientOp // Pair on a key of the client's own
+	Contest  TryOp    // Pair on one key shared by every client
+	Read     Op       // consistent read of a held key
+	Local    *Op      // local (possibly stale) read over the network, if any
+	Register Op       // registers a name and unregisters it
+
+	Floor1 *Op // one quorum round trip with no work: the floor of Extend
+	Floor2 *Op // two back to back: the floor of Lock
+}

@@ -1,0 +1,92 @@
+package workload
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/protolocker/locker/bench/internal/report"
+)
+
+// Table ids.
+const (
+	TLock     = "lock"
+	TExtend   = "extend"
+	TPair     = "pair"
+	TContest  = "contest"
+	TLocal    = "lookup-local"
+	TQuorum   = "lookup-quorum"
+	TRegistry = "registry"
+	TMemory   = "memory"
+	TCPU      = "cpu"
+)
+
+// TRate returns the id of the throughput table with clients clients.
+func TRate(clients int) string { return fmt.Sprintf("rate-%d", clients) }
+
+// Tables collects the rows of every workload, in the order of the report.
+type Tables struct {
+	list []*report.Table
+	byID map[string]*report.Table
+}
+
+// NewTables returns the empty tables of profile p.
+func NewTables(p Profile) *Tables {
+	ts := &Tables{byID: map[string]*report.Table{}}
+	ts.add(TLock, report.Latency, "Lock: sequential latency")
+	ts.add(TExtend, report.Latency, "ExtendLease: sequential latency")
+	ts.add(TPair, report.Latency, "Lock+Release: sequential latency of the pair")
+	for _, c := range p.RateClients {
+		ts.add(TRate(c), report.Rate, fmt.Sprintf("Lock+Release throughput, %d clients on distinct keys (pairs per second)", c))
+	}
+	ts.add(TContest, report.Contest, fmt.Sprintf("%d clients contending for one key (Lock, Release when won)", p.ContestClients))
+	ts.add(TLocal, report.Lookup, "Local lookups (possibly stale)")
+	ts.add(TQuorum, report.Lookup, "Consistent lookups")
+	ts.add(TRegistry, report.Latency, "Registry: Register+Unregister")
+	ts.add(TMemory, report.Memory, "Memory per held lease")
+	ts.add(TCPU, report.CPU, "CPU time per sequential call, summed over the harness and the system's processes")
+	return ts
+}
+
+func (ts *Tables) add(id string, kind report.Kind, title string) {
+	t := &report.Table{ID: id, Kind: kind, Title: title}
+	ts.list = append(ts.list, t)
+	ts.byID[id] = t
+}
+
+// Add appends a row to table id.
+func (ts *Tables) Add(id string, r report.Row) {
+	if t, ok := ts.byID[id]; ok {
+		t.Rows = append(t.Rows, r)
+	}
+}
+
+// Note adds a note under table id.
+func (ts *Tables) Note(id, format string, args ...any) {
+	if t, ok := ts.byID[id]; ok {
+		t.Notes = append(t.Notes, fmt.Sprintf(format, args...))
+	}
+}
+
+// List returns the tables that have rows, each ordered this project
+// first (the reference of the ratios), then etcd, then the floors.
+func (ts *Tables) List() []*report.Table {
+	var out []*report.Table
+	for _, t := range ts.list {
+		if len(t.Rows) == 0 {
+			continue
+		}
+		slices.SortStableFunc(t.Rows, func(a, b report.Row) int { return rank(a.System) - rank(b.System) })
+		out = append(out, t)
+	}
+	return out
+}
+
+func rank(system string) int {
+	for i, p := range []string{"locker 3", "locker 1", "locker", "etcd", "floor 3", "floor"} {
+		if strings.HasPrefix(system, p) {
+			return i
+		}
+	}
+	return 99
+}
