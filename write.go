@@ -132,11 +132,11 @@ func (n *Node) promiseRound(ctx context.Context, op messages.Op, key string, exp
 		return res, fmt.Errorf("%w: %d of %d masters acknowledged the commit, %d needed; %s%s",
 			ErrNoQuorum, acks.yes, len(v.Masters), v.W, outcome, cause(err)), false
 	}
-	// A master whose grant has not come in yet would keep its promise,
-	// and refuse others, until it expires: drop it (after the commit, on
-	// the masters where one may still be on its way).
+	// A master whose answer to the promise has not come in would keep
+	// its promise, and refuse others, until it expires: drop it. (A
+	// master that granted was sent the commit, which consumes it.)
 	for i, m := range v.Masters {
-		if !acks.seen[i] {
+		if !votes.seen[i] {
 			n.tell(m, &messages.AbortRequest{Key: key, Tag: tag})
 		}
 	}
