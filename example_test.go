@@ -1,0 +1,48 @@
+package locker_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/protolocker/locker"
+)
+
+// A single node with the zero Config is a complete store: lock a key,
+// read it locally, see a second locker refused, release it.
+func Example() {
+	system := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
+		return slog.New(slog.DiscardHandler)
+	}))
+	defer system.Shutdown()
+	node, err := locker.Start(system, locker.Config{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer node.Stop()
+	ctx := context.Background()
+
+	res, err := node.Lock(ctx, "leader", []byte("me"), time.Minute)
+	fmt.Println("lock:", err, "token", res.Token)
+	v, _ := node.DirtyRead("leader")
+	fmt.Println("held by:", string(v))
+
+	_, err = node.Lock(ctx, "leader", []byte("you"), time.Minute)
+	fmt.Println("second lock refused:", errors.Is(err, locker.ErrLocked), errors.Is(err, locker.ErrNoQuorum))
+
+	_, err = node.Release(ctx, "leader", []byte("me"))
+	fmt.Println("release:", err)
+	_, err = node.DirtyRead("leader")
+	fmt.Println("after release:", err)
+	// Output:
+	// lock: <nil> token 1
+	// held by: me
+	// second lock refused: true true
+	// release: <nil>
+	// after release: locker: not found
+}
