@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/protolocker/locker/messages"
@@ -74,46 +75,73 @@ func (n *Node) condRound(ctx context.Context, req *messages.CondRequest) (Result
 	acks := newTally(v.W, len(v.Masters))
 	refused := refusals{}
 	res := Result{W: v.W}
-	held := 0         // masters that still held the value (not installs, not absent)
-	var missing []int // masters that lacked the key and had no token to install it with
+	held := 0 // masters that still held the value (not installs, not absent)
+	// An extend without a token cannot install the key where it is
+	// absent: such a master answers NOT_FOUND. Its answer is held back
+	// (deferred) until a master that holds the key tells the token; then
+	// the extend is sent to it again with the token, and its second
+	// answer counts. If every master answers without anyone holding the
+	// key, the deferred answers count as refusals.
+	learnHint := req.Op == messages.Op_OP_EXTEND && req.TokenHint == 0
+	var deferred []int
+	resend := func(i int, token uint64) {
+		n.send(v.Masters[i], &messages.CondRequest{
+			ReqId: call.ID | uint64(i), Op: req.Op, Key: req.Key, Value: req.Value, LeaseNs: req.LeaseNs,
+			TokenHint: token, ViewVersion: v.Version, ViewHash: v.Hash(),
+		})
+	}
+	settle := func() {
+		if len(deferred) > 0 && len(deferred)+acks.yes+acks.no == len(v.Masters) {
+			for _, i := range deferred {
+				acks.add(i, false)
+				refused.note(messages.Status_STATUS_NOT_FOUND, nil, v.Masters[i])
+			}
+			deferred = nil
+		}
+	}
 	err := n.gather(ctx, call, phase{
 		targets: v.Masters,
 		on: func(msg any, i int) bool {
 			r, ok := msg.(*messages.CondReply)
-			if !ok {
+			if !ok || acks.seen[i] {
 				return false
 			}
 			s := r.GetStatus()
-			yes := s == messages.Status_STATUS_OK || s == messages.Status_STATUS_INSTALLED ||
-				(req.Op == messages.Op_OP_RELEASE && s == messages.Status_STATUS_NOT_FOUND)
-			if !acks.add(i, yes) {
+			if learnHint && s == messages.Status_STATUS_NOT_FOUND && !slices.Contains(deferred, i) {
+				if res.Token != 0 {
+					resend(i, res.Token)
+				} else {
+					deferred = append(deferred, i)
+					settle()
+				}
 				return false
 			}
+			yes := s == messages.Status_STATUS_OK || s == messages.Status_STATUS_INSTALLED ||
+				(req.Op == messages.Op_OP_RELEASE && s == messages.Status_STATUS_NOT_FOUND)
+			acks.add(i, yes)
 			if s == messages.Status_STATUS_OK {
 				held++
 			}
-			if s == messages.Status_STATUS_NOT_FOUND && req.Op == messages.Op_OP_EXTEND {
-				missing = append(missing, i)
-			}
 			if yes {
 				res.Token = max(res.Token, r.GetToken())
+				if learnHint && res.Token != 0 {
+					for _, j := range deferred {
+						resend(j, res.Token)
+					}
+					deferred = nil
+				}
 			} else {
 				refused.note(s, r.GetView(), v.Masters[i])
 			}
+			settle()
 			return true
 		},
 		done:   func() bool { return acks.outcome() != pending },
-		silent: func(i int) { acks.add(i, false) },
+		silent: func(i int) { acks.add(i, false); settle() },
 	})
 	res.Votes, res.Commits = acks.yes, acks.yes
 	if err == nil && acks.outcome() == won {
 		if req.Op != messages.Op_OP_EXTEND || held > 0 {
-			// Masters that lacked the key get it now that its token is
-			// known, without waiting for them.
-			for _, i := range missing {
-				n.send(v.Masters[i], &messages.CondRequest{Op: req.Op, Key: req.Key, Value: req.Value, LeaseNs: req.LeaseNs,
-					TokenHint: res.Token, ViewVersion: v.Version, ViewHash: v.Hash()})
-			}
 			return res, nil, false
 		}
 		err = fmt.Errorf("%w: %w: no master still held the lease", ErrNoQuorum, ErrNotFound)

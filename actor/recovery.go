@@ -75,14 +75,21 @@ func (h *Holder) onHello(ctx protoactor.Context, m *messages.Hello) {
 	h.known[m.GetFrom()] = m.GetIncarnation()
 	ctx.Respond(&messages.HelloReply{
 		From: h.self.Address, SeenBefore: known && prev != m.GetIncarnation(), MaxToken: h.table.MaxToken(),
+		Incarnation: h.incarnation,
 	})
 	if h.rec != nil && !h.rec.answered[m.GetFrom()] && h.cfg.Members.Load().IsMaster(m.GetFrom()) {
 		ctx.Request(protoactor.NewPID(m.GetFrom(), Name), h.hello())
 	}
 }
 
-// onHelloReply takes a master's token counter and restart verdict.
+// onHelloReply takes a master's token counter and restart verdict, and
+// remembers the master's incarnation: peers learn each other's
+// incarnations both ways, so a master that restarts after all of its
+// peers restarted is still recognized.
 func (h *Holder) onHelloReply(m *messages.HelloReply) {
+	if m.GetIncarnation() != 0 {
+		h.known[m.GetFrom()] = m.GetIncarnation()
+	}
 	if h.rec == nil {
 		return
 	}

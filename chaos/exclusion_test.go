@@ -26,34 +26,37 @@ type segment struct {
 func TestMutualExclusion(t *testing.T) {
 	p := mutexProfile()
 	base := baseSeed(t)
-	var tenures, segments, attempts int
+	var tenures, segments, attempts, restarts int
 	start := time.Now()
 	for i := range p.histories {
 		seed := base + int64(i)
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			var segs []segment
-			var tried int
-			synctest.Test(t, func(t *testing.T) { segs, tried = runHolders(t, seed, p) })
+			var tried, rs int
+			synctest.Test(t, func(t *testing.T) { segs, tried, rs = runHolders(t, seed, p) })
 			attempts += tried
+			restarts += rs
 			tenures += countTenures(segs)
 			segments += len(segs)
 			checkExclusion(t, seed, segs)
 		})
 	}
-	t.Logf("%d histories, %d locks tried, %d tenures in %d validity intervals, %v; base seed %d",
-		p.histories, attempts, tenures, segments, time.Since(start).Round(time.Millisecond), base)
+	t.Logf("%d histories, %d locks tried, %d tenures in %d validity intervals, %d master restarts, %v; base seed %d",
+		p.histories, attempts, tenures, segments, restarts, time.Since(start).Round(time.Millisecond), base)
 }
 
 // runHolders lets p.clients clients compete for one key for p.duration of
 // fake time, while faults change the network, and returns their validity
-// intervals and the number of Locks tried.
-func runHolders(t *testing.T, seed int64, p profile) ([]segment, int) {
+// intervals, the number of Locks tried and the number of restarts.
+func runHolders(t *testing.T, seed int64, p profile) ([]segment, int, int) {
 	c := newCluster(t, mastersFor(seed), seed, locker.Config{
 		RequestTimeout: 100 * time.Millisecond,
 		PromiseTTL:     100 * time.Millisecond,
 		MaxLease:       200 * time.Millisecond,
 	})
-	f := newFaults(c, seed, 20*time.Millisecond)
+	// A killed master is down for up to 500 ms, then recovers for its
+	// lock-delay (MaxLease + PromiseTTL = 300 ms) and votes again.
+	f := newFaults(c, seed, 20*time.Millisecond, 500*time.Millisecond)
 	stop := make(chan struct{})
 	var faultsDone sync.WaitGroup
 	faultsDone.Go(func() { f.run(stop, func(string) {}) })
@@ -67,7 +70,7 @@ func runHolders(t *testing.T, seed int64, p profile) ([]segment, int) {
 	epoch := time.Now()
 	for id := range p.clients {
 		clients.Go(func() {
-			h := holder{id: id, epoch: epoch, rng: rand.New(rand.NewPCG(uint64(seed), uint64(200+id))), nodes: c.nodes}
+			h := holder{id: id, epoch: epoch, rng: rand.New(rand.NewPCG(uint64(seed), uint64(200+id))), c: c}
 			for time.Since(epoch) < p.duration {
 				mu.Lock()
 				tenures++
@@ -83,21 +86,35 @@ func runHolders(t *testing.T, seed int64, p profile) ([]segment, int) {
 	clients.Wait()
 	close(stop)
 	faultsDone.Wait()
+	if f.err != nil {
+		t.Fatal(f.err)
+	}
 	t.Logf("seed %d, %d masters: %d locks tried, %d tenures, %d intervals; faults %v",
-		seed, len(c.nodes), tenures, countTenures(segs), len(segs), f.count)
-	return segs, tenures
+		seed, c.size(), tenures, countTenures(segs), len(segs), f.count)
+	return segs, tenures, f.count["restart"]
 }
 
 type holder struct {
 	id    int
 	epoch time.Time
 	rng   *rand.Rand
-	nodes []*locker.Node
+	c     *cluster
 }
 
 func (h *holder) lease() time.Duration { return time.Duration(50+h.rng.IntN(151)) * time.Millisecond }
-func (h *holder) node() *locker.Node   { return h.nodes[h.rng.IntN(len(h.nodes))] }
-func (h *holder) now() time.Duration   { return time.Since(h.epoch) }
+
+// node picks a live master (a majority always is). It may be killed
+// during the call, which then fails with ErrStopped: a failed Lock gives
+// no interval, a failed extend may only shorten one, and a release ends
+// it when sent, so that needs no special case.
+func (h *holder) node() *locker.Node {
+	for {
+		if n := h.c.node(h.rng.IntN(h.c.size())); n != nil {
+			return n
+		}
+	}
+}
+func (h *holder) now() time.Duration { return time.Since(h.epoch) }
 
 // tenure tries to lock the key once; on success it uses the lock, then
 // extends, releases or abandons it, and returns its validity intervals.

@@ -103,7 +103,7 @@ func TestReproFailedUpdateComesBack(t *testing.T) {
 	})
 }
 
-// Open. A Lock that failed is rolled back after a consistent read saw it
+// Fixed (a regression test now). A Lock that failed is rolled back after a consistent read saw it
 // held: the value appears, then vanishes with nobody releasing it. Found
 // by TestLinearizable ("Lock(c) fails, commit short of W; Read -> c;
 // Lock(b) ok" with no Release(c) in between).
@@ -139,7 +139,7 @@ func TestReproFailedLockRolledBackAfterRead(t *testing.T) {
 	})
 }
 
-// Open. A successful Release is undone by a late commit of the Lock it
+// Fixed (a regression test now). A successful Release is undone by a late commit of the Lock it
 // released. Found by TestLinearizable ("Lock(c) ok; Release(c) ok; ...;
 // Update(c -> c) ok" with no Lock(c) in between).
 //
@@ -176,7 +176,7 @@ func TestReproReleaseUndoneByLateCommit(t *testing.T) {
 	})
 }
 
-// Open. Two holders at once: a delayed ExtendLease with a short lease
+// Fixed (a regression test now). Two holders at once: a delayed ExtendLease with a short lease
 // shortens a later, longer one. Found by TestMutualExclusion (5 masters:
 // "extend 57ms ok; extend 143ms ok", then another client locked 57 ms
 // after the first extend was sent).

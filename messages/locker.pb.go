@@ -1271,6 +1271,7 @@ type HelloReply struct {
 	From          string                 `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"`
 	SeenBefore    bool                   `protobuf:"varint,2,opt,name=seen_before,json=seenBefore,proto3" json:"seen_before,omitempty"`
 	MaxToken      uint64                 `protobuf:"varint,3,opt,name=max_token,json=maxToken,proto3" json:"max_token,omitempty"`
+	Incarnation   uint64                 `protobuf:"varint,4,opt,name=incarnation,proto3" json:"incarnation,omitempty"` // the replier's, so that a greeter knows its peers too
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1322,6 +1323,13 @@ func (x *HelloReply) GetSeenBefore() bool {
 func (x *HelloReply) GetMaxToken() uint64 {
 	if x != nil {
 		return x.MaxToken
+	}
+	return 0
+}
+
+func (x *HelloReply) GetIncarnation() uint64 {
+	if x != nil {
+		return x.Incarnation
 	}
 	return 0
 }
@@ -1412,13 +1420,14 @@ const file_locker_proto_rawDesc = "" +
 	"\x06req_id\x18\x01 \x01(\x04R\x05reqId\"=\n" +
 	"\x05Hello\x12\x12\n" +
 	"\x04from\x18\x01 \x01(\tR\x04from\x12 \n" +
-	"\vincarnation\x18\x02 \x01(\x04R\vincarnation\"^\n" +
+	"\vincarnation\x18\x02 \x01(\x04R\vincarnation\"\x80\x01\n" +
 	"\n" +
 	"HelloReply\x12\x12\n" +
 	"\x04from\x18\x01 \x01(\tR\x04from\x12\x1f\n" +
 	"\vseen_before\x18\x02 \x01(\bR\n" +
 	"seenBefore\x12\x1b\n" +
-	"\tmax_token\x18\x03 \x01(\x04R\bmaxToken*S\n" +
+	"\tmax_token\x18\x03 \x01(\x04R\bmaxToken\x12 \n" +
+	"\vincarnation\x18\x04 \x01(\x04R\vincarnation*S\n" +
 	"\x02Op\x12\x12\n" +
 	"\x0eOP_UNSPECIFIED\x10\x00\x12\v\n" +
 	"\aOP_LOCK\x10\x01\x12\r\n" +

@@ -1,0 +1,60 @@
+package chaos
+
+import (
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/protolocker/locker"
+)
+
+// Fixed (a regression test now). A restarted master takes itself for a first start and votes at
+// once with empty memory, because the peers that saw its previous
+// incarnation have restarted since and forgotten it. Found by
+// TestMutualExclusion with restarts (two holders at once, no extend or
+// release involved), reduced here by hand to a hypothesis that it
+// confirms.
+//
+// Peers learn a master's incarnation only from its Hello (onHello in
+// actor/recovery.go); a master greets only while it recovers. So once m2
+// and m3 have restarted (one at a time, each waiting out its lock-delay),
+// neither knows m1's incarnation. m1 then locks k on m1 and m2, crashes
+// and restarts: m2 and m3 answer "not seen before", m1 skips the
+// lock-delay, and m1 and m3 grant k to another client while the holder's
+// lease runs.
+func TestReproRestartForgottenByRestartedPeers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCluster(t, 3, 1, locker.Config{
+			RequestTimeout: 200 * time.Millisecond,
+			PromiseTTL:     100 * time.Millisecond,
+			MaxLease:       time.Second,
+		})
+		restart := func(i int) {
+			c.kill(i)
+			require.NoError(t, c.restart(i))
+			for !c.node(i).Voting() {
+				time.Sleep(time.Millisecond)
+			}
+		}
+		restart(1) // m2
+		restart(2) // m3
+
+		c.net.Isolate("m3")
+		_, err := c.node(0).Lock(t.Context(), "k", []byte("holder"), time.Second)
+		require.NoError(t, err, "committed on m1 and m2")
+		c.net.Heal()
+
+		c.kill(0)
+		require.NoError(t, c.restart(0))
+		synctest.Wait()
+		time.Sleep(10 * time.Millisecond) // greetings answered
+		voting := c.node(0).Voting()
+
+		c.net.Isolate("m2") // the holder's side
+		_, err = c.node(2).Lock(t.Context(), "k", []byte("usurper"), time.Second)
+		require.ErrorIs(t, err, locker.ErrNoQuorum, "m1 and m3 granted a key held for another second")
+		require.False(t, voting, "the restarted m1 votes before its lock-delay")
+	})
+}
