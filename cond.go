@@ -142,6 +142,16 @@ func (n *Node) condRound(ctx context.Context, req *messages.CondRequest) (Result
 	res.Votes, res.Commits = acks.yes, acks.yes
 	if err == nil && acks.outcome() == won {
 		if req.Op != messages.Op_OP_EXTEND || held > 0 {
+			if learnHint {
+				// Masters that had not answered, or lacked the key, get
+				// it now that its token is known, without waiting.
+				for i := range v.Masters {
+					if !acks.seen[i] {
+						n.send(v.Masters[i], &messages.CondRequest{Op: req.Op, Key: req.Key, Value: req.Value,
+							LeaseNs: req.LeaseNs, TokenHint: res.Token, ViewVersion: v.Version, ViewHash: v.Hash()})
+					}
+				}
+			}
 			return res, nil, false
 		}
 		err = fmt.Errorf("%w: %w: no master still held the lease", ErrNoQuorum, ErrNotFound)

@@ -89,10 +89,10 @@ func TestReplicas(t *testing.T) {
 // with the context.
 func TestWaitFor(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c := newCluster(t, names("m", 3), nil, locker.Config{})
+		c := newCluster(t, names("m", 3), names("r", 1), locker.Config{})
 		got := make(chan []byte, 1)
 		go func() {
-			v, err := c.node("m3").WaitFor(t.Context(), "k")
+			v, err := c.node("r1").WaitFor(t.Context(), "k")
 			assert.NoError(t, err)
 			got <- v
 		}()
@@ -102,7 +102,7 @@ func TestWaitFor(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, []byte("v"), <-got)
 
-		_, err = c.node("m3").WaitFor(ctxFor(t, 50*time.Millisecond), "never")
+		_, err = c.node("r1").WaitFor(ctxFor(t, 50*time.Millisecond), "never")
 		assert.ErrorIs(t, err, context.DeadlineExceeded)
 	})
 }

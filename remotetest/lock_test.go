@@ -33,9 +33,16 @@ func TestLockAndRead(t *testing.T) {
 	require.GreaterOrEqual(t, res.Commits, 2)
 	require.Greater(t, res.Token, uint64(0))
 
-	v, err := a.DirtyRead("k")
-	require.NoError(t, err)
-	require.Equal(t, []byte("va"), v)
+	holders := func() int {
+		n := 0
+		for _, m := range ms {
+			if v, err := m.node.DirtyRead("k"); err == nil && string(v) == "va" {
+				n++
+			}
+		}
+		return n
+	}
+	require.GreaterOrEqual(t, holders(), 1, "the commit reached W masters before Lock returned")
 
 	start = time.Now()
 	e, err := b.Read(ctx, "k")
@@ -44,11 +51,9 @@ func TestLockAndRead(t *testing.T) {
 	require.Equal(t, []byte("va"), e.Value)
 	require.Equal(t, res.Token, e.Token)
 
-	// The third master applies the commit too, shortly after.
-	require.Eventually(t, func() bool {
-		v, err := ms[2].node.DirtyRead("k")
-		return err == nil && string(v) == "va"
-	}, 2*time.Second, time.Millisecond)
+	// At least W masters hold it in their tables (the commit goes to the
+	// masters that granted in time).
+	require.Eventually(t, func() bool { return holders() >= 2 }, 2*time.Second, time.Millisecond)
 }
 
 // TestContention has 8 goroutines, spread over the 3 nodes, Lock the same
@@ -169,7 +174,11 @@ func TestDeadMaster(t *testing.T) {
 		t.Logf("with a dead master, round %d: Lock %v, Read from B %v, Release %v", i, lockTook, readTook, relTook)
 	}
 
-	// The key locked before the kill is still held by the survivors.
+	// The key locked before the kill is still held: on W masters, which
+	// may have included the dead one. One extension by its holder puts
+	// it on every live master again, and a quorum read agrees.
+	_, err = a.node.ExtendLease(ctx, "before", []byte("a"), time.Minute)
+	require.NoError(t, err)
 	e, err := b.node.Read(ctx, "before")
 	require.NoError(t, err)
 	require.Equal(t, []byte("a"), e.Value)
