@@ -46,3 +46,50 @@ func TestContentionHasOneWinner(t *testing.T) {
 		t.Logf("%d of %d rounds had a winner", won, rounds)
 	})
 }
+
+// Guarantee 3 (membership) under contention: while a master is added and
+// then another removed, lockers on every node keep contending for fresh
+// keys; no key ever has two winners, whatever view each coordinator held.
+func TestMembershipChangesDuringContention(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := locker.Config{Masters: names("m", 3), RequestTimeout: 300 * time.Millisecond}
+		c := newCluster(t, names("m", 3), nil, cfg)
+		c.start("m4", cfg)
+		nodes := names("m", 4)
+		done := make(chan struct{})
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		winners := map[string]int{}
+		for i := range 8 {
+			n := c.node(nodes[i%4])
+			wg.Go(func() {
+				for r := 0; ; r++ {
+					select {
+					case <-done:
+						return
+					default:
+					}
+					key := fmt.Sprintf("k%d", r/4) // four rounds of tries per key
+					if _, err := n.Lock(t.Context(), key, []byte{byte(i)}, time.Minute); err == nil {
+						mu.Lock()
+						winners[key]++
+						mu.Unlock()
+					}
+					time.Sleep(time.Millisecond)
+				}
+			})
+		}
+		time.Sleep(20 * time.Millisecond)
+		require.NoError(t, c.node("m1").SetNodes(t.Context(), names("m", 4), nil))
+		time.Sleep(20 * time.Millisecond)
+		require.NoError(t, c.node("m4").SetNodes(t.Context(), []string{"m2", "m3", "m4"}, nil))
+		time.Sleep(20 * time.Millisecond)
+		close(done)
+		wg.Wait()
+		require.NotEmpty(t, winners)
+		for key, n := range winners {
+			assert.Equal(t, 1, n, "%s won %d times", key, n)
+		}
+		t.Logf("%d keys, each won once, across two membership changes", len(winners))
+	})
+}
