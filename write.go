@@ -111,7 +111,7 @@ func (n *Node) promiseRound(ctx context.Context, op messages.Op, key string, exp
 		n.send(v.Masters[i], &messages.CommitRequest{ReqId: call.ID | uint64(i), Key: key, Tag: tag, Op: op,
 			Value: value, Token: res.Token, LeaseNs: int64(lease)})
 	}
-	acks, err := n.commit(ctx, call, v, votes, commit)
+	acks, refused, err := n.commit(ctx, call, v, votes, commit)
 	res.Commits = acks.yes
 	if err != nil || acks.outcome() != won {
 		// Drop the promises left where the commit did not land. If the
@@ -121,7 +121,7 @@ func (n *Node) promiseRound(ctx context.Context, op messages.Op, key string, exp
 		// lease ends. An update's value stays (its owner still holds the
 		// key, under one value or the other, and may retry).
 		n.abort(v, key, tag)
-		sure := acks.outcome() == lost
+		sure := refused > len(v.Masters)-v.W // answers, not silence
 		if op == messages.Op_OP_LOCK && sure {
 			n.releaseQuietly(v, key, value, res.Token)
 		}
@@ -147,18 +147,21 @@ func (n *Node) promiseRound(ctx context.Context, op messages.Op, key string, exp
 // any whose grant arrives while it waits (a master that did not grant
 // refuses a commit; sending it only to grantors keeps a commit from
 // landing, late, on a master whose promise came after a release). It
-// counts acknowledgements; a refused promise or commit is a no.
-func (n *Node) commit(ctx context.Context, call *cluster.Call, v cluster.View, votes *tally, commit func(i int)) (*tally, error) {
-	acks := newTally(v.W, len(v.Masters))
+// counts acknowledgements; a refused promise or commit is a no, and so is
+// a suspect's silence (see gather). refused counts the masters that
+// answered no: more than N-W of them mean the commit surely missed W.
+func (n *Node) commit(ctx context.Context, call *cluster.Call, v cluster.View, votes *tally, commit func(i int)) (acks *tally, refused int, err error) {
+	acks = newTally(v.W, len(v.Masters))
 	for i, granted := range votes.grants {
 		switch {
 		case granted:
 			commit(i)
 		case votes.seen[i]:
 			acks.add(i, false)
+			refused++
 		}
 	}
-	err := n.gather(ctx, call, phase{
+	err = n.gather(ctx, call, phase{
 		targets: v.Masters,
 		on: func(msg any, i int) bool {
 			switch r := msg.(type) {
@@ -170,16 +173,21 @@ func (n *Node) commit(ctx context.Context, call *cluster.Call, v cluster.View, v
 					commit(i)
 					return false // its commit's answer is still to come
 				}
+				refused++
 				return acks.add(i, false)
 			case *messages.CommitReply:
-				return acks.add(i, r.GetStatus() == messages.Status_STATUS_OK)
+				ok := r.GetStatus() == messages.Status_STATUS_OK
+				if !ok && !acks.seen[i] {
+					refused++
+				}
+				return acks.add(i, ok)
 			}
 			return false
 		},
 		done:   func() bool { return acks.outcome() != pending },
 		silent: func(i int) { acks.add(i, false) },
 	})
-	return acks, err
+	return acks, refused, err
 }
 
 func (n *Node) abort(v cluster.View, key string, tag uint64) {
