@@ -50,12 +50,6 @@ func (n *Node) conditional(ctx context.Context, req *messages.CondRequest) (Resu
 	}
 	for attempt := 0; ; attempt++ {
 		res, err, retry := n.condRound(ctx, req)
-		if req.Op == messages.Op_OP_EXTEND && req.TokenHint == 0 && res.Token != 0 && errors.Is(err, ErrNotFound) {
-			// Too few masters held it, but some did: now that their token
-			// is known, extend again and let the others install it.
-			req.TokenHint, retry = res.Token, true
-			continue
-		}
 		if !retry || !n.backoff(ctx, attempt) {
 			return res, err
 		}

@@ -19,7 +19,7 @@ func (t *Table) Replay(now int64, op Op, key string, value []byte, token uint64,
 		return BadRequest
 	}
 	if _, live := t.livePromise(now, key); live {
-		return Locked // on a master: the round in flight decides the key
+		return Locked // a round in flight decides the key (a node that was a master may hold one)
 	}
 	e, held := t.store.Get(key)
 	dead := t.tombs[key].token

@@ -50,9 +50,7 @@ func newWorld(t testing.TB, k int, opts ...registry.Option) *world {
 	}
 	// Masters vote once they have greeted each other.
 	for _, a := range addrs {
-		for !w.node[a].Voting() {
-			time.Sleep(time.Millisecond)
-		}
+		require.Eventually(t, w.node[a].Voting, 10*time.Second, time.Millisecond, "%s votes", a)
 	}
 	return w
 }

@@ -2,8 +2,6 @@ package registry
 
 import (
 	"time"
-
-	"github.com/asynkron/protoactor-go/actor"
 )
 
 // DefaultLease is the lease of a name unless WithLease says otherwise.
@@ -25,7 +23,6 @@ type config struct {
 	attempt    time.Duration // bound of one renewal attempt
 	retry      time.Duration // pause between failed renewal attempts
 	prefix     string
-	system     *actor.ActorSystem
 }
 
 // WithLease sets the lease of every name (default 5s). Non-positive
@@ -50,11 +47,6 @@ func WithSafetyMargin(d time.Duration) Option { return func(c *config) { c.margi
 // (default "registry/"; empty keeps it). Registries that share a prefix
 // share names.
 func WithKeyPrefix(p string) Option { return func(c *config) { c.prefix = p } }
-
-// WithActorSystem names the actor system the node runs on. New finds it
-// by itself; this option is only a fallback for nodes that do not expose
-// it. Register needs it to watch the PIDs it names.
-func WithActorSystem(sys *actor.ActorSystem) Option { return func(c *config) { c.system = sys } }
 
 // normalize fills in defaults and keeps the durations consistent.
 func (c *config) normalize() {

@@ -61,13 +61,12 @@ func New(node *locker.Node, opts ...Option) *Registry {
 	r := &Registry{
 		node:    node,
 		cfg:     cfg,
-		sys:     cfg.system,
 		held:    map[string]*holding{},
 		refused: map[actor.ReceiverContext]struct{}{},
 		watched: map[string][]*holding{},
 	}
-	if r.sys == nil {
-		r.sys = systemOf(node)
+	if node != nil {
+		r.sys = node.System()
 	}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	return r

@@ -4,8 +4,6 @@ import (
 	"slices"
 
 	"github.com/asynkron/protoactor-go/actor"
-
-	"github.com/protolocker/locker"
 )
 
 // watcher is the registry's actor that watches the PIDs it names with
@@ -78,12 +76,4 @@ func (r *Registry) terminated(who *actor.PID) {
 			r.dropLocked(h)
 		}
 	}
-}
-
-// systemOf returns the actor system node runs on, nil for a nil node.
-func systemOf(node *locker.Node) *actor.ActorSystem {
-	if node == nil {
-		return nil
-	}
-	return node.System()
 }

@@ -42,7 +42,6 @@ func TestLockAndRead(t *testing.T) {
 		}
 		return n
 	}
-	require.GreaterOrEqual(t, holders(), 1, "the commit reached W masters before Lock returned")
 
 	start = time.Now()
 	e, err := b.Read(ctx, "k")
