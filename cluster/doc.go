@@ -1,5 +1,5 @@
-// Package cluster holds what a node knows of the cluster and how it talks
-// to it: the membership View (masters, replicas, W) with its validation and
-// fingerprint, the shared Membership cell, and the Sink that gathers the
-// replies of quorum fan-outs without a future per request.
+// Package cluster is where locker meets protoactor's cluster. Today it
+// re-exports the membership view and the reply sink, which live in
+// internal packages; cluster/clustertest is an in-memory network of real
+// actor systems for tests.
 package cluster

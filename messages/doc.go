@@ -1,35 +1,29 @@
 // Package messages is locker's wire protocol: protobuf messages exchanged
-// between a coordinating node and the lease-holder actors of the cluster.
-// locker.proto is the source; `go generate ./...` regenerates locker.pb.go
-// (gen.sh installs protoc and protoc-gen-go when they are missing).
+// between nodes' proposers and view changes and the lease-holder actors of
+// the cluster. locker.proto is the source; `go generate ./...` regenerates
+// locker.pb.go (gen.sh installs protoc and protoc-gen-go when missing).
 //
-// Every request with a req_id is answered to its sender (the coordinator's
-// reply sink) with the same req_id; the low 12 bits name the target's
-// index in the call, so the coordinator counts each master once.
+// Every request with a req_id is answered to its sender (the node's reply
+// sink) with the same req_id. A req_id is a call id, a round number and
+// the target's index in the call (see cluster.ReqID), so a node counts each
+// master once per round and drops replies of rounds it left.
 //
-//   - PromiseRequest (coordinator → every master; Lock, Update phase one):
-//     grant a promise on key for tag if the view matches, no other promise
-//     is live and the value is as expected. Answered by PromiseReply with
-//     the master's max token; a grant is one vote towards W.
-//   - CommitRequest (coordinator → every master; phase two, after W
-//     grants): apply value with token if the promise of tag is still live.
-//     CommitReply OK is one commit towards W.
-//   - AbortRequest (coordinator → every master; after a lost round): drop
-//     the promise of tag. No answer.
-//   - CondRequest (coordinator → every master; ExtendLease, Release): the
-//     single conditional round. CondReply OK (or INSTALLED for an extend on
-//     a master that lacked the key, NOT_FOUND for a release of an absent
-//     key) is one acknowledgement towards W.
-//   - ReadRequest (coordinator → every master; Read): ReadReply with the
-//     master's entry; W identical answers make the result.
-//   - ReplicationBatch (master → replicas, every ReplicationInterval): the
-//     master's committed writes, replayed by token. No answer.
-//   - ViewUpdate (any node → every node of the old and new views;
-//     SetNodes, SetW, or repairing a voter with an older view): install a
-//     newer membership. ViewAck carries the node's version after it.
-//   - Ping (coordinator → every master; Node.Ping): answered by Pong, and
-//     nothing else: the fan-out floor.
+// Key registers (docs/protocol.md, "Acceptor rules"):
+//   - Prepare, Accept, ReadRequest (proposer → every master): answered by
+//     Vote. A promise or an acceptance is one vote towards W.
+//   - Learn (proposer → masters that did not accept, replicas, its own
+//     node): a chosen state. LearnAck when req_id is set.
+//   - SyncRequest (every node → every master, each ReplicationInterval):
+//     anti-entropy; SyncReply carries the master's changed keys.
 //
-// View travels inside PromiseReply and CondReply when a voter refuses a
-// vote for a membership mismatch (STATUS_WRONG_VIEW).
+// View changes (docs/protocol.md, "Views"):
+//   - Seal (coordinator → masters of the old view): SealReply.
+//   - DumpRequest (coordinator → sealed masters): DumpPage.
+//   - Install (coordinator → masters of the new view): InstallAck.
+//   - ViewAccept (coordinator → sealed masters): ViewAccepted.
+//   - ViewCommit (coordinator, or any node repairing an older one → every
+//     node of both views): ViewAck.
+//
+// Ping (node → every master; Node.Ping) is answered by Pong and nothing
+// else: the fan-out floor that rounds are measured against.
 package messages

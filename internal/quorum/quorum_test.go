@@ -1,4 +1,4 @@
-package lease
+package quorum
 
 import (
 	"math/rand/v2"
@@ -103,6 +103,18 @@ func TestDecideSeededProperties(t *testing.T) {
 			}
 		} else {
 			require.NotEqual(t, Pending, got, "all votes are in")
+		}
+	}
+}
+
+// TestMeet checks that a set of Meet(n, w) voters shares a member with
+// every quorum of w, and that one fewer does not.
+func TestMeet(t *testing.T) {
+	for n := 1; n <= 7; n++ {
+		for w := Majority(n); w <= n; w++ {
+			m := Meet(n, w)
+			assert.Greater(t, m+w, n, "n=%d w=%d: a set of %d meets every quorum", n, w, m)
+			assert.LessOrEqual(t, m-1+w, n, "n=%d w=%d: one fewer can miss a quorum", n, w)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package cluster
+package view
 
 import (
 	"errors"
@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/protolocker/locker/internal/quorum"
 	"github.com/protolocker/locker/messages"
 )
 
@@ -16,24 +17,20 @@ type View struct {
 	Version  uint64   // increases by one with every change
 	Masters  []string // addresses of the voting nodes, sorted
 	Replicas []string // addresses of non-voting nodes, sorted
-	W        int      // votes a write needs; Majority(len(Masters)) <= W <= len(Masters)
+	W        int      // votes a write needs; quorum.Majority(len(Masters)) <= W <= len(Masters)
 
 	fp uint64 // Hash, computed once by NewView and FromProto
 }
 
 // ErrInvalidView reports a membership that must not be installed.
-var ErrInvalidView = errors.New("cluster: invalid view")
-
-// Majority returns the smallest quorum of n voters that any two quorums
-// intersect: n/2 + 1.
-func Majority(n int) int { return n/2 + 1 }
+var ErrInvalidView = errors.New("view: invalid view")
 
 // NewView returns a validated view with sorted copies of the address
 // lists. w == 0 means a majority of the masters.
 func NewView(version uint64, masters, replicas []string, w int) (View, error) {
 	v := View{Version: version, Masters: sorted(masters), Replicas: sorted(replicas), W: w}
 	if v.W == 0 {
-		v.W = Majority(len(v.Masters))
+		v.W = quorum.Majority(len(v.Masters))
 	}
 	v.fp = v.hash()
 	return v, v.Validate()
@@ -57,9 +54,9 @@ func (v View) Validate() error {
 		seen[a] = true
 	}
 	n := len(v.Masters)
-	if v.W < Majority(n) || v.W > n {
+	if v.W < quorum.Majority(n) || v.W > n {
 		return fmt.Errorf("%w: W=%d with %d masters (needs %d..%d so that quorums intersect)",
-			ErrInvalidView, v.W, n, Majority(n), n)
+			ErrInvalidView, v.W, n, quorum.Majority(n), n)
 	}
 	return nil
 }

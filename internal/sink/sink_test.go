@@ -1,4 +1,4 @@
-package cluster
+package sink
 
 import (
 	"testing"
@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/protolocker/locker/internal/reqid"
 	"github.com/protolocker/locker/messages"
 )
 
@@ -20,7 +21,7 @@ func TestSinkRoutesRepliesByCall(t *testing.T) {
 	assert.Error(t, err, "one sink per id")
 
 	a, b := s.Open(2), s.Open(1)
-	assert.Zero(t, a.ID&(1<<IndexBits-1), "low bits free for the target index")
+	assert.Zero(t, a.ID&(1<<reqid.CallShift-1), "low bits free for the target index")
 	s.SendUserMessage(nil, &messages.Pong{ReqId: a.ID | 1})
 	s.SendUserMessage(nil, &actor.MessageEnvelope{Message: &messages.Pong{ReqId: b.ID}})
 	assert.Equal(t, a.ID|1, (<-a.Replies).(*messages.Pong).GetReqId())

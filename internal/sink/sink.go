@@ -1,4 +1,4 @@
-package cluster
+package sink
 
 import (
 	"fmt"
@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 
 	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/protolocker/locker/internal/reqid"
 )
 
 // Sink is an actor.Process that gathers the replies of a node's quorum
@@ -16,8 +18,8 @@ import (
 // registered per request. Replies for finished calls, or that overflow a
 // call's buffer, are dropped and counted.
 //
-// Call ids are multiples of 1<<IndexBits: a request to the i-th target of
-// a call carries the id plus i, so replies name their sender.
+// Call ids are reqid bases: a request carries the call id with its round
+// and its target's index (package reqid), so replies name their sender.
 type Sink struct {
 	system  *actor.ActorSystem
 	id      string
@@ -27,18 +29,14 @@ type Sink struct {
 	dropped atomic.Uint64
 }
 
-// IndexBits is the number of low request-id bits that name a call's
-// target; a call has at most 1<<IndexBits targets.
-const IndexBits = 12
-
 // NewSink registers a sink under id in the system's process registry.
 func NewSink(system *actor.ActorSystem, id string) (*Sink, error) {
 	s := &Sink{system: system, id: id, calls: make(map[uint64]chan any)}
 	// A random base keeps ids of a restarted node apart from late replies
 	// addressed to its previous incarnation.
-	s.next.Store(rand.Uint64() >> (IndexBits + 1))
+	s.next.Store(rand.Uint64() >> (reqid.CallShift + 1))
 	if _, ok := system.ProcessRegistry.Add(s, id); !ok {
-		return nil, fmt.Errorf("cluster: process id %q is taken", id)
+		return nil, fmt.Errorf("sink: process id %q is taken", id)
 	}
 	return s, nil
 }
@@ -61,7 +59,7 @@ type Call struct {
 
 // Open registers a call whose channel buffers up to capacity replies.
 func (s *Sink) Open(capacity int) *Call {
-	id := s.next.Add(1) << IndexBits
+	id := reqid.Base(s.next.Add(1))
 	ch := make(chan any, capacity)
 	s.mu.Lock()
 	s.calls[id] = ch
@@ -87,7 +85,7 @@ func (s *Sink) SendUserMessage(_ *actor.PID, message any) {
 		return
 	}
 	s.mu.Lock()
-	ch, ok := s.calls[r.GetReqId()>>IndexBits<<IndexBits]
+	ch, ok := s.calls[reqid.Call(r.GetReqId())]
 	s.mu.Unlock()
 	if !ok {
 		s.dropped.Add(1)

@@ -1,0 +1,32 @@
+package sim
+
+import (
+	"testing"
+)
+
+func TestCalm(t *testing.T) {
+	p := lin(3)
+	p.FaultEvery = 0
+	p.Loss, p.Dup = 0, 0
+	w := New(1, p)
+	w.trace = t.Logf
+	err := w.Run()
+	t.Logf("stats %+v", w.Stats())
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkLinearizable(t, "calm", 1, w.History())
+}
+
+func TestOne(t *testing.T) {
+	if *profFlag == "" {
+		t.Skip("-sim.profile and -sim.seed")
+	}
+	w := New(*seedFlag, Profiles[*profFlag])
+	w.trace = t.Logf
+	err := w.Run()
+	t.Logf("stats %+v", w.Stats())
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,151 @@
+package sim
+
+import (
+	"slices"
+
+	"github.com/protolocker/locker/internal/view"
+)
+
+// scheduleFault injects one fault after a random wait, then the next.
+func (w *World) scheduleFault() {
+	d := int64(w.rng.ExpFloat64() * float64(w.p.FaultEvery))
+	w.after(d, func() {
+		if w.settling {
+			return
+		}
+		w.fault()
+		w.scheduleFault()
+	})
+}
+
+func (w *World) fault() {
+	var kinds []func()
+	if w.p.Partitions {
+		kinds = append(kinds, w.partition)
+	}
+	if w.p.Crashes {
+		kinds = append(kinds, w.crashOne)
+	}
+	if w.p.ViewChanges {
+		kinds = append(kinds, w.changeView)
+	}
+	if len(kinds) > 0 {
+		kinds[w.rng.IntN(len(kinds))]()
+	}
+}
+
+// partition cuts the links between a random group and the rest (one way
+// or both), and heals them after a while.
+func (w *World) partition() {
+	if w.net.cut != nil {
+		return
+	}
+	w.stats.Partitions++
+	w.net.cut = make(map[[2]int]bool)
+	in := make([]bool, len(w.nodes))
+	for i := range in {
+		in[i] = w.rng.IntN(2) == 0
+	}
+	oneWay := w.rng.IntN(4) == 0
+	for i := range w.nodes {
+		for j := range w.nodes {
+			if in[i] && !in[j] {
+				w.net.cut[[2]int{i, j}] = true
+				if !oneWay {
+					w.net.cut[[2]int{j, i}] = true
+				}
+			}
+		}
+	}
+	w.after(int64(w.p.FaultEvery)/2+w.rng.Int64N(int64(w.p.FaultEvery)*2), func() { w.net.cut = nil })
+}
+
+// crashOne crashes a live node, at most a minority of the newest view's
+// masters at a time, and restarts it with empty memory after a while.
+func (w *World) crashOne() {
+	newest := w.newest()
+	down := 0
+	for _, m := range newest.Masters {
+		if n := w.node(m); !n.alive || !n.acc.Voting() {
+			down++
+		}
+	}
+	var alive []*node
+	for _, n := range w.nodes {
+		if n.alive {
+			alive = append(alive, n)
+		}
+	}
+	if len(alive) == 0 {
+		return
+	}
+	n := alive[w.rng.IntN(len(alive))]
+	if newest.IsMaster(n.addr) && down+1 > len(newest.Masters)-newest.W {
+		return
+	}
+	w.stats.Crashes++
+	n.crash()
+	w.after(int64(w.p.FaultEvery)/2+w.rng.Int64N(int64(w.p.FaultEvery)*2), func() {
+		if !n.alive {
+			n.boot(false)
+			w.stats.Restarts++
+		}
+	})
+}
+
+func (w *World) newest() view.View {
+	var v view.View
+	for _, n := range w.nodes {
+		if n.alive && n.acc.View().Version > v.Version {
+			v = n.acc.View()
+		}
+	}
+	return v
+}
+
+// changeView has a random live node change the masters of its view: add
+// one, remove one, or replace one, keeping three to five.
+func (w *World) changeView() {
+	var alive []*node
+	for _, n := range w.nodes {
+		if n.alive {
+			alive = append(alive, n)
+		}
+	}
+	if len(alive) == 0 {
+		return
+	}
+	n := alive[w.rng.IntN(len(alive))]
+	v := n.acc.View()
+	var out []string
+	for _, m := range w.nodes {
+		if !v.IsMaster(m.addr) {
+			out = append(out, m.addr)
+		}
+	}
+	masters := slices.Clone(v.Masters)
+	switch r := w.rng.IntN(3); {
+	case r == 0 && len(masters) < 5 && len(out) > 0:
+		masters = append(masters, out[w.rng.IntN(len(out))])
+	case r == 1 && len(masters) > 3:
+		i := w.rng.IntN(len(masters))
+		masters = slices.Delete(masters, i, i+1)
+	case len(out) > 0:
+		i := w.rng.IntN(len(masters))
+		masters[i] = out[w.rng.IntN(len(out))]
+	default:
+		return
+	}
+	var replicas []string
+	for _, r := range v.Replicas {
+		if !slices.Contains(masters, r) {
+			replicas = append(replicas, r)
+		}
+	}
+	target, err := view.NewView(v.Version+1, masters, replicas, 0)
+	if err != nil {
+		return
+	}
+	w.stats.ViewChanges++
+	n.startChange(target, nil)
+}

@@ -1,0 +1,173 @@
+package sim
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/anishathalye/porcupine"
+)
+
+var (
+	seedFlag = flag.Int64("sim.seed", 0, "base seed (0: a fresh random one, printed)")
+	runsFlag = flag.Int("sim.runs", 0, "runs per profile (0: the bounded profile's count)")
+	longFlag = flag.Bool("sim.long", false, "the long profile: many more runs")
+	profFlag = flag.String("sim.profile", "", "run only this profile")
+)
+
+// TestCorpus replays every seed that ever failed (testdata/seeds.txt,
+// "profile seed" per line).
+func TestCorpus(t *testing.T) {
+	f, err := os.Open("testdata/seeds.txt")
+	if err != nil {
+		t.Skip("no corpus")
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		fields := strings.Fields(line)
+		seed, err := strconv.ParseInt(fields[1], 10, 64)
+		if err != nil {
+			t.Fatalf("bad corpus line %q", line)
+		}
+		t.Run(line, func(t *testing.T) { runOne(t, fields[0], seed) })
+	}
+}
+
+// TestSimulation runs every profile on fresh seeds (or -sim.seed), and
+// reports how many operations ran per second of wall time.
+func TestSimulation(t *testing.T) {
+	base := *seedFlag
+	if base == 0 {
+		base = rand.Int64N(1 << 40)
+	}
+	runs := 25
+	if *longFlag {
+		runs = 2000
+	}
+	if *runsFlag > 0 {
+		runs = *runsFlag
+	}
+	names := make([]string, 0, len(Profiles))
+	for name := range Profiles {
+		if *profFlag == "" || *profFlag == name {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	t.Logf("base seed %d, %d runs per profile; replay one run with -sim.profile=P -sim.seed=S -sim.runs=1", base, runs)
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			var total Stats
+			start := time.Now()
+			for i := range runs {
+				s := runOne(t, name, base+int64(i))
+				total = add(total, s)
+				if t.Failed() {
+					return
+				}
+			}
+			el := time.Since(start)
+			t.Logf("%s: %d runs, %d operations (%d ok, %d refused, %d unknown), %d tenures, %d crashes, %d partitions, %d view changes (%d committed), %d repairs, %d messages (%d dropped, %d duplicated), %v, %.0f ops/s",
+				name, runs, total.Ops, total.OK, total.Refused, total.Unknown, total.Tenures, total.Crashes, total.Partitions,
+				total.ViewChanges, total.Committed, total.Repairs, total.Messages, total.Dropped, total.Duplicated,
+				el.Round(time.Millisecond), float64(total.Ops)/el.Seconds())
+		})
+	}
+}
+
+func add(a, b Stats) Stats {
+	a.Events += b.Events
+	a.Messages += b.Messages
+	a.Dropped += b.Dropped
+	a.Duplicated += b.Duplicated
+	a.Ops += b.Ops
+	a.OK += b.OK
+	a.Refused += b.Refused
+	a.Unknown += b.Unknown
+	a.Crashes += b.Crashes
+	a.Restarts += b.Restarts
+	a.Partitions += b.Partitions
+	a.ViewChanges += b.ViewChanges
+	a.Committed += b.Committed
+	a.Tenures += b.Tenures
+	a.Repairs += b.Repairs
+	return a
+}
+
+// runOne runs one seed of a profile and checks it; the linearizability
+// check runs on the lin profiles.
+func runOne(t *testing.T, profile string, seed int64) Stats {
+	t.Helper()
+	p, ok := Profiles[profile]
+	if !ok {
+		t.Fatalf("no profile %q", profile)
+	}
+	w := New(seed, p)
+	if err := w.Run(); err != nil {
+		t.Fatalf("%s: %v\nreplay: go test ./sim/ -run 'TestSimulation/%s' -sim.profile=%s -sim.seed=%d -sim.runs=1 -v",
+			profile, err, profile, profile, seed)
+	}
+	if !p.Short {
+		checkLinearizable(t, profile, seed, w.History())
+	}
+	return w.Stats()
+}
+
+func checkLinearizable(t *testing.T, profile string, seed int64, h *History) {
+	t.Helper()
+	end := int64(0)
+	for _, op := range h.Ops {
+		end = max(end, op.Return)
+	}
+	ops := make([]porcupine.Operation, 0, len(h.Ops))
+	for _, op := range h.Ops {
+		ret := op.Return
+		if op.Result == ResultUnknown {
+			ret = end + 1 // it may take effect at any time from its call on
+		}
+		ops = append(ops, porcupine.Operation{ClientId: op.Client, Input: op, Call: op.Call, Output: op, Return: ret})
+	}
+	res, info := porcupine.CheckOperationsVerbose(model.ToModel(), ops, 30*time.Second)
+	if res == porcupine.Illegal {
+		path := fmt.Sprintf("%s/sim-%s-%d.html", os.TempDir(), profile, seed)
+		if f, err := os.Create(path); err == nil {
+			_ = porcupine.Visualize(model.ToModel(), info, f)
+			f.Close()
+		}
+		t.Logf("%s", explain(ops))
+		t.Fatalf("%s seed %d: history is not linearizable (%d operations); visualization: %s\nreplay: go test ./sim/ -run 'TestSimulation/%s' -sim.profile=%s -sim.seed=%d -sim.runs=1 -v",
+			profile, seed, len(ops), path, profile, profile, seed)
+	}
+}
+
+// explain lists, by call time, the operations of the first key whose
+// history is not linearizable.
+func explain(ops []porcupine.Operation) string {
+	m := model.ToModel()
+	var b strings.Builder
+	for _, part := range model.Partition(ops) {
+		if porcupine.CheckOperationsTimeout(m, part, 10*time.Second) != porcupine.Illegal {
+			continue
+		}
+		sort.Slice(part, func(i, j int) bool { return part[i].Call < part[j].Call })
+		for _, op := range part {
+			o := op.Input.(*Op)
+			fmt.Fprintf(&b, "%12v %12v c%d %s\n", time.Duration(op.Call), time.Duration(op.Return), o.Client,
+				model.DescribeOperation(o, o))
+		}
+		break
+	}
+	return b.String()
+}

@@ -1,0 +1,157 @@
+// Package sim is locker's deterministic simulator. It runs the real pure
+// state machines (lease.Acceptor, proposer.Op, viewchange.Change) of
+// several nodes on one goroutine, on a simulated network and simulated
+// clocks, from one seed: message loss, duplication, delay and
+// reordering, partitions, crashes with empty-memory restarts, view
+// changes and drifting clock rates. A run with the same seed and profile
+// replays exactly.
+//
+// The node hosting code here mirrors the root package's Node and the
+// lease-holder actor: route replies to calls by request id, learn chosen
+// states, adopt newer views, sync with masters every interval, rejoin
+// after a restart, repair suspect keys.
+package sim
+
+import (
+	"container/heap"
+	"fmt"
+	"math/rand/v2"
+	"time"
+)
+
+// Profile is what one run does.
+type Profile struct {
+	Masters  int           // masters of the first view (3 or 5)
+	Replicas int           // replicas of the first view
+	Spares   int           // extra nodes, outside the first view, that view changes may add
+	Clients  int           // clients, each on a random node
+	Ops      int           // operations per client
+	Keys     int           // distinct keys
+	Think    time.Duration // pause between a client's operations (random up to this)
+	Lease    time.Duration // Lock and ExtendLease lease (random between Lease/4 and Lease when Short)
+	Short    bool          // short leases: expiry matters (the mutual-exclusion workload)
+
+	Loss, Dup    float64       // per message
+	Delay        time.Duration // one-way delay is random in [Delay/10, Delay]
+	Drift        float64       // clock rates within 1±Drift
+	FaultEvery   time.Duration // mean time between faults (0: none)
+	Crashes      bool          // faults include crashes with empty-memory restarts
+	ViewChanges  bool          // faults include view changes
+	Partitions   bool          // faults include partitions
+	MaxLease     time.Duration // masters' MaxLease
+	LockDelay    time.Duration
+	RoundTimeout time.Duration
+	ReqTimeout   time.Duration
+	Interval     time.Duration // anti-entropy interval
+}
+
+// World is one simulated run.
+type World struct {
+	p     Profile
+	seed  int64
+	rng   *rand.Rand
+	now   int64 // global simulated time, ns
+	seq   uint64
+	queue events
+	nodes []*node
+	net   network
+
+	clients   []*client
+	settling  bool
+	settleEnd int64
+
+	trace func(format string, args ...any) // debugging output, when set
+
+	hist    *History
+	checker *Checker
+	stats   Stats
+	err     error
+}
+
+// Stats counts what a run did.
+type Stats struct {
+	Events, Messages, Dropped, Duplicated      int
+	Ops, OK, Refused, Unknown                  int
+	Crashes, Restarts, Partitions, ViewChanges int
+	Committed                                  int // view changes committed (rejoins included)
+	Tenures                                    int
+	Repairs                                    int
+}
+
+type event struct {
+	at  int64
+	seq uint64
+	fn  func()
+}
+
+type events []event
+
+func (e events) Len() int { return len(e) }
+func (e events) Less(i, j int) bool {
+	return e[i].at < e[j].at || (e[i].at == e[j].at && e[i].seq < e[j].seq)
+}
+func (e events) Swap(i, j int) { e[i], e[j] = e[j], e[i] }
+func (e *events) Push(x any)   { *e = append(*e, x.(event)) }
+func (e *events) Pop() any {
+	old := *e
+	x := old[len(old)-1]
+	*e = old[:len(old)-1]
+	return x
+}
+
+// after runs fn d ns from now.
+func (w *World) after(d int64, fn func()) {
+	w.seq++
+	heap.Push(&w.queue, event{at: w.now + max(d, 0), seq: w.seq, fn: fn})
+}
+
+// New builds a world for seed and profile p.
+func New(seed int64, p Profile) *World {
+	w := &World{p: p, seed: seed, rng: rand.New(rand.NewPCG(uint64(seed), 0x5eed))}
+	w.hist = &History{}
+	w.checker = newChecker(w)
+	w.build()
+	return w
+}
+
+// fail records the first invariant violation; the run stops.
+func (w *World) fail(format string, args ...any) {
+	if w.err == nil {
+		w.err = fmt.Errorf("seed %d, t=%v: %s", w.seed, time.Duration(w.now), fmt.Sprintf(format, args...))
+	}
+}
+
+// Run runs the workload and the faults, then heals everything and lets
+// the cluster settle, checking invariants after every event, and
+// convergence at the end. It returns the first violation.
+func (w *World) Run() error {
+	w.startClients()
+	if w.p.FaultEvery > 0 {
+		w.scheduleFault()
+	}
+	for w.queue.Len() > 0 && w.err == nil {
+		if w.clientsDone() && !w.settling {
+			w.settle()
+		}
+		e := heap.Pop(&w.queue).(event)
+		w.now = e.at
+		w.stats.Events++
+		e.fn()
+		if w.settling && w.now >= w.settleEnd {
+			break
+		}
+	}
+	if w.err == nil {
+		w.checkConvergence()
+	}
+	return w.err
+}
+
+// Stats returns what the run did.
+func (w *World) Stats() Stats { return w.stats }
+
+// History returns the run's operations, for the linearizability check.
+func (w *World) History() *History { return w.hist }
+
+// Now returns the simulated time.
+func (w *World) Now() time.Duration { return time.Duration(w.now) }

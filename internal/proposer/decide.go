@@ -1,0 +1,320 @@
+package proposer
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/protolocker/locker/internal/quorum"
+	"github.com/protolocker/locker/messages"
+)
+
+// summary is what W replies of a read or prepare round say of the key.
+type summary struct {
+	high    uint64          // the newest accepted ballot reported (0: none)
+	st      *messages.State // its state; nil when nothing was accepted
+	held    bool            // held, and unexpired on every reply that reported high
+	left    int64           // the least lease left among those replies
+	uniform bool            // every reply reported high, and agrees whether it is live or free
+}
+
+// class sorts a reported state for uniformity: nothing or free, live,
+// or expired (which is never uniform: its expiry must be written).
+const (
+	classFree = iota
+	classLive
+	classExpired
+)
+
+func classOf(st *messages.State) int {
+	switch {
+	case !st.GetHeld():
+		return classFree
+	case st.GetLeaseNs() > 0:
+		return classLive
+	}
+	return classExpired
+}
+
+func (o *Op) summarize() summary {
+	var s summary
+	for k, v := range o.votes {
+		a, st := v.GetAccepted(), v.GetState()
+		if a == 0 {
+			st = nil
+		}
+		if k == 0 {
+			s = summary{high: a, st: st, left: st.GetLeaseNs(), uniform: classOf(st) != classExpired}
+			continue
+		}
+		first := o.votes[0]
+		if a != first.GetAccepted() || classOf(st) != classOf(first.GetState()) {
+			s.uniform = false
+		}
+		switch {
+		case a > s.high:
+			s.high, s.st, s.left = a, st, st.GetLeaseNs()
+		case a == s.high:
+			s.left = min(s.left, st.GetLeaseNs())
+		}
+	}
+	s.held = s.st.GetHeld() && s.left > 0
+	return s
+}
+
+// writeBack is the state to write back for s at ballot b: a live tenure
+// with what it has left, a free state as it is, an expired or missing
+// one as free (a new content of origin b).
+func (s summary) writeBack(b uint64) *messages.State {
+	switch {
+	case s.held:
+		return &messages.State{Held: true, Value: s.st.GetValue(), Token: s.st.GetToken(), Origin: s.st.GetOrigin(),
+			LeaseNs: s.left, Base: s.high}
+	case s.st != nil && !s.st.GetHeld():
+		return &messages.State{Origin: s.st.GetOrigin(), Base: s.high}
+	}
+	return &messages.State{Origin: b, Base: s.high}
+}
+
+// onRead handles W answers to a read round: a uniform picture is the
+// answer; otherwise the call reads again with a prepare and writes back.
+func (o *Op) onRead(now int64) []Send {
+	s := o.summarize()
+	if !s.uniform {
+		return o.startPrepare(now)
+	}
+	o.finishOn(now, s, o.readAnswer(s))
+	return nil
+}
+
+func (o *Op) readAnswer(s summary) answer {
+	if !s.held {
+		return answer{out: OK}
+	}
+	return answer{out: OK, res: Result{Found: true, Value: s.st.GetValue(), Token: s.st.GetToken()}}
+}
+
+// onPromised handles W promises: the newest state decides what the call
+// writes or answers.
+func (o *Op) onPromised(now int64) []Send {
+	o.res.Votes = o.t.nYes
+	s := o.summarize()
+	if o.req.Kind == Read {
+		return o.answerOn(now, s, o.readAnswer(s))
+	}
+	mine := o.wrote != 0 && o.isMine(s)
+	if o.wrote != 0 && !mine && o.dead(s) {
+		o.wrote = 0 // it can never take effect: decide afresh
+	}
+	o.bind(s)
+	if o.wrote != 0 && !mine {
+		switch {
+		case (o.req.Kind == Extend || o.req.Kind == Release) && o.ours(s):
+			// The bound tenure still holds the key with older content:
+			// the earlier proposal was not chosen (it would be the newest,
+			// or an ancestor of it). Propose again.
+		case o.req.Kind == Release && o.boundByRead:
+			return o.answerOn(now, s, answer{out: OK}) // the tenure read earlier in the call is gone
+		default:
+			o.finish(Indeterminate, "an earlier round of the call proposed its state, and newer writes hide whether it took effect")
+			return nil
+		}
+	}
+	return o.decide(now, s, mine)
+}
+
+// dead reports that the call's earlier proposal can never take effect:
+// the W promisers never accepted it; or the newest state, written at a
+// higher ballot, was computed from an older one (its writer's quorum had
+// not accepted the proposal, and promised to refuse it); or N-W+1
+// masters accepted higher ballots, so no quorum can ever find the
+// proposal the newest (docs/protocol.md, "Outcomes").
+func (o *Op) dead(s summary) bool {
+	if s.high < o.wrote || s.st.GetBase() < o.wrote {
+		return true
+	}
+	n := 0
+	for _, a := range o.above {
+		if a {
+			n++
+		}
+	}
+	return n >= quorum.Meet(len(o.v.Masters), o.v.W)
+}
+
+// bind names the tenure an Update, Extend or Release acts on: the token
+// of the state holding its value at the call's first decisive read. A
+// binding taken from the node's last write (the one-round path) is only
+// a guess until a read confirms it.
+func (o *Op) bind(s summary) {
+	switch o.req.Kind {
+	case Update, Extend, Release:
+	default:
+		return
+	}
+	want := o.want()
+	if o.boundByRead {
+		return
+	}
+	o.bound, o.boundByRead = 0, true
+	if s.held && bytes.Equal(s.st.GetValue(), want) {
+		o.bound = s.st.GetToken()
+	}
+}
+
+// ours reports that s is the live tenure the call is bound to.
+func (o *Op) ours(s summary) bool { return o.bound != 0 && s.held && s.st.GetToken() == o.bound }
+
+// isMine reports that the newest state is the call's own proposal (a
+// Lock or Update's new tenure; an Extend or Release's content).
+func (o *Op) isMine(s summary) bool {
+	switch o.req.Kind {
+	case Lock, Update:
+		return s.st.GetHeld() && s.st.GetToken() == o.wrote
+	}
+	return s.st != nil && s.st.GetOrigin() == o.wrote
+}
+
+// decide computes what the call writes, or answers, from the newest
+// state s.
+func (o *Op) decide(now int64, s summary, mine bool) []Send {
+	b := o.ballot
+	switch o.req.Kind {
+	case Lock:
+		switch {
+		case mine && s.held:
+			return o.answerOn(now, s, answer{out: OK, res: Result{Token: o.wrote}})
+		case mine:
+			o.finish(Indeterminate, "the lock took effect and its lease ran out before the call could confirm it")
+			return nil
+		case s.held:
+			return o.answerOn(now, s, answer{out: Locked, res: Result{Token: s.st.GetToken()}})
+		}
+		return o.startAccept(now, &messages.State{Held: true, Value: o.req.Value, Token: b, Origin: b, LeaseNs: o.req.Lease, Base: s.high}, answer{})
+	case Update:
+		switch {
+		case mine && s.held:
+			return o.answerOn(now, s, answer{out: OK, res: Result{Token: o.wrote}})
+		case mine:
+			o.finish(Indeterminate, "the update took effect and its lease ran out before the call could confirm it")
+			return nil
+		case !s.held:
+			return o.answerOn(now, s, answer{out: NotFound})
+		case !o.ours(s):
+			return o.answerOn(now, s, o.notOwner(s))
+		}
+		return o.startAccept(now, &messages.State{Held: true, Value: o.req.Value, Token: b, Origin: b, LeaseNs: s.left, Base: s.high}, answer{})
+	case Extend:
+		switch {
+		case mine && s.held:
+			return o.answerOn(now, s, answer{out: OK, res: Result{Token: o.bound}})
+		case mine:
+			o.finish(Indeterminate, "the extension took effect and its lease ran out before the call could confirm it")
+			return nil
+		case !s.held:
+			return o.answerOn(now, s, answer{out: NotFound})
+		case !o.ours(s):
+			return o.answerOn(now, s, o.notOwner(s))
+		}
+		return o.startAccept(now, &messages.State{Held: true, Value: s.st.GetValue(), Token: o.bound, Origin: b, LeaseNs: o.req.Lease, Base: s.high}, answer{})
+	case Release:
+		switch {
+		case o.ours(s):
+			return o.startAccept(now, &messages.State{Origin: b, Base: s.high}, answer{})
+		case s.held && !bytes.Equal(s.st.GetValue(), o.req.Value):
+			return o.answerOn(now, s, answer{out: NotOwner, res: Result{Token: s.st.GetToken()}})
+		}
+		return o.answerOn(now, s, answer{out: OK}) // free, or the bound tenure is gone
+	}
+	o.finish(Invalid, fmt.Sprintf("unknown call kind %d", o.req.Kind))
+	return nil
+}
+
+// notOwner is the answer for a key held by another tenure: NotOwner when
+// another value holds it, NotFound when the call's own tenure ended and a
+// later one holds the same value.
+func (o *Op) notOwner(s summary) answer {
+	if o.bound != 0 && bytes.Equal(s.st.GetValue(), o.want()) {
+		return answer{out: NotFound}
+	}
+	return answer{out: NotOwner, res: Result{Token: s.st.GetToken()}}
+}
+
+// answerOn answers a on the state s: at once when W replies agree on it
+// (it is chosen), after writing it back otherwise. A call that proposed
+// its own state in an earlier round always writes back: a chosen state at
+// its new ballot is what keeps the earlier proposal from ever being
+// completed by another proposer that finds it on a master outside this
+// quorum.
+func (o *Op) answerOn(now int64, s summary, a answer) []Send {
+	if s.uniform && o.wrote == 0 {
+		o.finishOn(now, s, a)
+		return nil
+	}
+	return o.startAccept(now, s.writeBack(o.ballot), a)
+}
+
+// finishOn ends the call with a, resting on the chosen state s.
+func (o *Op) finishOn(now int64, s summary, a answer) {
+	if s.high != 0 {
+		st := s.writeBack(s.high)
+		o.chosen = &messages.Learned{Key: o.req.Key, Ballot: s.high, State: st, Chosen: true}
+	}
+	o.accBy = append([]bool(nil), o.t.yes...)
+	o.res.Votes = o.t.nYes
+	o.end(a)
+}
+
+// onAccepted handles W acceptances: the proposal is chosen.
+func (o *Op) onAccepted(now int64) {
+	left := o.proposal.GetLeaseNs()
+	if o.proposal.GetHeld() {
+		left = max(left-(now-o.sent), 0)
+	}
+	o.chosen = &messages.Learned{Key: o.req.Key, Ballot: o.ballot, Chosen: true, State: &messages.State{
+		Held: o.proposal.GetHeld(), Value: o.proposal.GetValue(), Token: o.proposal.GetToken(),
+		Origin: o.proposal.GetOrigin(), LeaseNs: left, Base: o.proposal.GetBase()}}
+	o.accBy = append([]bool(nil), o.t.yes...)
+	o.node.Wrote(o.req.Key, Last{Version: o.v.Version, Next: o.ballot + 1, State: o.proposal, Sent: o.sent})
+	o.res.Commits = o.t.nYes
+	if o.fast {
+		o.res.Votes = o.t.nYes
+	}
+	if o.answer.out != Pending {
+		o.end(o.answer)
+		return
+	}
+	switch o.req.Kind {
+	case Lock, Update:
+		o.end(answer{out: OK, res: Result{Token: o.ballot}})
+	case Extend:
+		o.end(answer{out: OK, res: Result{Token: o.bound}})
+	default:
+		o.end(answer{out: OK})
+	}
+}
+
+// end ends the call with a.
+func (o *Op) end(a answer) {
+	votes, commits := o.res.Votes, o.res.Commits
+	o.res = a.res
+	o.res.W, o.res.Votes, o.res.Commits = o.v.W, votes, commits
+	o.out, o.done, o.phase, o.deadline = a.out, true, phDone, 0
+}
+
+// finish ends the call with a failure. A call that proposed its own state
+// can only end Indeterminate.
+func (o *Op) finish(out Outcome, problem string) {
+	if o.wrote != 0 && out == NoQuorum {
+		out = Indeterminate
+	}
+	o.problem = problem
+	o.end(answer{out: out})
+}
+
+// want is the value the call expects to find holding the key.
+func (o *Op) want() []byte {
+	if o.req.Kind == Update {
+		return o.req.Expected
+	}
+	return o.req.Value
+}

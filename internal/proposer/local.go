@@ -1,0 +1,86 @@
+package proposer
+
+import (
+	"math/rand/v2"
+	"sync"
+)
+
+// MaxLast bounds how many keys' last writes a Local keeps for the
+// one-round path; beyond it, an arbitrary one is forgotten (its next
+// write takes two rounds).
+const MaxLast = 1 << 20
+
+// Local is a node's ballot clock, last writes and randomness: the Node of
+// every call the node hosts. It is safe for concurrent use. wall returns
+// the wall clock in microseconds (the hybrid logical clock's floor).
+type Local struct {
+	wall func() int64
+
+	mu      sync.Mutex
+	ballots *Ballots
+	last    map[string]Last
+	rng     *rand.Rand
+}
+
+// NewLocal returns the Node of the node with the given ballot index and
+// clock, seeded for its back-off jitter.
+func NewLocal(index uint64, wall func() int64, seed uint64) *Local {
+	return &Local{wall: wall, ballots: NewBallots(index), last: make(map[string]Last),
+		rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+}
+
+// Ballot returns a new ballot.
+func (l *Local) Ballot() uint64 {
+	w := l.wall()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.ballots.Next(w)
+}
+
+// Observe advances the clock past b.
+func (l *Local) Observe(b uint64) {
+	l.mu.Lock()
+	l.ballots.Observe(b)
+	l.mu.Unlock()
+}
+
+// Take removes and returns key's last write.
+func (l *Local) Take(key string) (Last, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	w, ok := l.last[key]
+	if ok {
+		delete(l.last, key)
+	}
+	return w, ok
+}
+
+// Wrote records key's last write.
+func (l *Local) Wrote(key string, w Last) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, ok := l.last[key]; !ok && len(l.last) >= MaxLast {
+		for k := range l.last {
+			delete(l.last, k)
+			break
+		}
+	}
+	l.last[key] = w
+}
+
+// Jitter returns a random duration in [0, n).
+func (l *Local) Jitter(n int64) int64 {
+	if n <= 0 {
+		return 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.rng.Int64N(n)
+}
+
+// Keeps returns how many last writes it keeps.
+func (l *Local) Keeps() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.last)
+}

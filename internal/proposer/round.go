@@ -1,0 +1,112 @@
+package proposer
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/protolocker/locker/messages"
+)
+
+// tryFast starts the one-round path when this node wrote the key last in
+// this view: its acceptors promised it the next ballot, so the state it
+// wrote is the newest unless the accept is refused. Only writes go this
+// way; a call that would answer without writing reads first.
+func (o *Op) tryFast(now int64) []Send {
+	l, ok := o.node.Take(o.req.Key)
+	if !ok || l.Version != o.v.Version || l.State == nil {
+		return nil
+	}
+	left := l.left(now)
+	held := left > 0
+	b, base := l.Next, l.Next-1
+	var st *messages.State
+	switch o.req.Kind {
+	case Lock:
+		if held {
+			return nil
+		}
+		st = &messages.State{Held: true, Value: o.req.Value, Token: b, Origin: b, LeaseNs: o.req.Lease, Base: base}
+	case Update:
+		if !held || !bytes.Equal(l.State.GetValue(), o.req.Expected) {
+			return nil
+		}
+		st = &messages.State{Held: true, Value: o.req.Value, Token: b, Origin: b, LeaseNs: left, Base: base}
+	case Extend:
+		if !held || !bytes.Equal(l.State.GetValue(), o.req.Value) {
+			return nil
+		}
+		st = &messages.State{Held: true, Value: o.req.Value, Token: l.State.GetToken(), Origin: b, LeaseNs: o.req.Lease, Base: base}
+	case Release:
+		if !held || !bytes.Equal(l.State.GetValue(), o.req.Value) {
+			return nil
+		}
+		st = &messages.State{Origin: b, Base: base}
+	default:
+		return nil
+	}
+	if o.req.Kind != Lock {
+		o.bound = l.State.GetToken()
+	}
+	o.attempts++
+	o.ballot, o.fast = b, true
+	return o.startAccept(now, st, answer{})
+}
+
+// onLost handles a round that cannot reach W: the one-round path falls
+// back to two, contention and transient refusals back off and retry,
+// and a call stops when masters refuse for good or fewer than W of them
+// answer twice in a row.
+func (o *Op) onLost(now int64) []Send {
+	t := o.t
+	if t.answered < o.v.W {
+		o.silent++
+	} else {
+		o.silent = 0
+	}
+	o.problem = o.describe()
+	switch {
+	case o.fast:
+		return o.startPrepare(now)
+	case t.bad > 0:
+		o.finish(Invalid, "a master refused the request as malformed (is the lease above its MaxLease?)")
+		return nil
+	case t.conflict:
+		o.finish(NoQuorum, fmt.Sprintf("membership conflict: a master holds another view at version %d", o.v.Version))
+		return nil
+	case t.notMaster:
+		o.finish(NoQuorum, fmt.Sprintf("a master refuses to vote in view %d: its address differs from its name in the view", o.v.Version))
+		return nil
+	case o.silent >= 2:
+		o.finish(NoQuorum, o.problem)
+		return nil
+	}
+	d := o.cfg.MinBackoff << min(max(o.attempts-1, 0), 6)
+	d = min(d, o.cfg.MaxBackoff)
+	d = d/2 + o.node.Jitter(d/2+1)
+	o.phase, o.deadline = phWait, now+d
+	return nil
+}
+
+// describe says what the last round's answers were.
+func (o *Op) describe() string {
+	t := o.t
+	s := fmt.Sprintf("%d of %d masters voted yes, %d needed; %d answered", t.nYes, t.n, t.w, t.answered)
+	for _, r := range []struct {
+		n    int
+		what string
+	}{
+		{t.rejected, "promised a higher ballot (contention)"},
+		{t.notReady, "not voting yet (recovering)"},
+		{t.sealed, "sealed by a view change"},
+		{t.wrongView, "in another view"},
+	} {
+		if r.n > 0 {
+			s += fmt.Sprintf(", %d %s", r.n, r.what)
+		}
+	}
+	return s
+}
+
+// SealedOnly reports that the call's last lost round lost only to
+// masters sealed by a view change: the host may repair a stuck change.
+func (o *Op) SealedOnly() bool { return o.t.sealed > 0 && o.t.sealed+o.t.nYes >= o.v.W }

@@ -1,0 +1,163 @@
+package lease
+
+import (
+	"github.com/protolocker/locker/internal/view"
+	"github.com/protolocker/locker/messages"
+)
+
+// Config configures an Acceptor.
+type Config struct {
+	Self         string    // this node's address
+	View         view.View // the view it starts in
+	Incarnation  uint64    // random per start, never 0: tells a restart from its predecessor
+	MaxLease     int64     // longest lease accepted, in ns; 0: no bound
+	TombstoneTTL int64     // how long a free key is kept before it is dropped, in ns
+	Voting       bool      // its memory is complete from the start (Bootstrap, a lone master)
+	Now          int64     // the clock at start: recovery is counted from it
+}
+
+// Acceptor is one node's share of every key register, of view changes and
+// of anti-entropy. It has a single writer; see the package doc.
+type Acceptor struct {
+	cfg      Config
+	view     view.View
+	voting   bool
+	keys     map[string]*record
+	floor    uint64 // every dropped key's ballots are at most floor
+	store    *Store
+	expiry   deadlines // held keys' deadlines
+	idle     deadlines // when free keys may be dropped
+	log      changeLog
+	cursors  map[string]cursor // anti-entropy: what each master sent us
+	vouched  map[string]*vouches
+	suspects map[string]struct{}
+	reg      viewRegister
+}
+
+// record is one key's acceptor state.
+type record struct {
+	promised  uint64 // P
+	accepted  uint64 // A; 0: nothing accepted
+	origin    uint64 // the accepted content's origin ballot
+	base      uint64 // the ballot its writer computed it from
+	entry     *Entry // held content (nil when free); published while unexpired
+	seq       uint64 // change number of the accepted content (anti-entropy)
+	chosen    bool   // the accepted content is known chosen
+	idleUntil int64  // free or never accepted: when it may be dropped
+}
+
+// New returns an acceptor with no keys.
+func New(cfg Config) *Acceptor {
+	return &Acceptor{
+		cfg:      cfg,
+		view:     cfg.View,
+		voting:   cfg.Voting,
+		keys:     make(map[string]*record),
+		store:    NewStore(),
+		cursors:  make(map[string]cursor),
+		vouched:  make(map[string]*vouches),
+		suspects: make(map[string]struct{}),
+	}
+}
+
+// Store returns the published view of the held keys, for concurrent
+// readers.
+func (a *Acceptor) Store() *Store { return a.store }
+
+// View returns the view the acceptor is in.
+func (a *Acceptor) View() view.View { return a.view }
+
+// Voting reports whether its memory is complete: it may vote on keys
+// when it is a master of its view and no view change seals it.
+func (a *Acceptor) Voting() bool { return a.voting }
+
+// Votes reports whether it votes on keys now.
+func (a *Acceptor) Votes() bool {
+	return a.voting && a.view.IsMaster(a.cfg.Self) && !a.reg.sealed(a.view)
+}
+
+// Incarnation returns the acceptor's incarnation.
+func (a *Acceptor) Incarnation() uint64 { return a.cfg.Incarnation }
+
+// Len returns the number of keys it keeps (held, expired or free).
+func (a *Acceptor) Len() int { return len(a.keys) }
+
+// Floor returns the ballot below which dropped keys refuse writes.
+func (a *Acceptor) Floor() uint64 { return a.floor }
+
+// Adopt installs a newer view learned from another node (not through a
+// commit naming this acceptor's install): it reports whether it did.
+func (a *Acceptor) Adopt(v view.View) bool { return a.adopt(v, nil) }
+
+// Handle answers one message received at now from the node at address
+// from. known is false for a message type it does not handle; reply is
+// nil when the message expects no answer.
+func (a *Acceptor) Handle(now int64, from string, msg any) (reply any, known bool) {
+	switch m := msg.(type) {
+	case *messages.Prepare:
+		return a.prepare(now, m), true
+	case *messages.Accept:
+		return a.accept(now, m), true
+	case *messages.ReadRequest:
+		return a.read(now, m), true
+	case *messages.Learn:
+		return a.learn(now, m), true
+	case *messages.SyncRequest:
+		return a.serveSync(now, m), true
+	case *messages.SyncReply:
+		a.ApplySync(now, from, m)
+		return nil, true
+	case *messages.Seal:
+		return a.seal(now, m), true
+	case *messages.DumpRequest:
+		return a.dump(now, m), true
+	case *messages.Install:
+		return a.install(now, m), true
+	case *messages.ViewAccept:
+		return a.viewAccept(m), true
+	case *messages.ViewCommit:
+		return a.viewCommit(m), true
+	}
+	return nil, false
+}
+
+// gate checks that a key vote names this acceptor's view and that it
+// votes.
+func (a *Acceptor) gate(version, hash uint64) messages.Status {
+	switch {
+	case version != a.view.Version || hash != a.view.Hash() || !a.view.IsMaster(a.cfg.Self):
+		return messages.Status_STATUS_WRONG_VIEW
+	case a.reg.sealed(a.view):
+		return messages.Status_STATUS_SEALED
+	case !a.voting:
+		return messages.Status_STATUS_NOT_READY
+	}
+	return messages.Status_STATUS_OK
+}
+
+// refusal is the Vote for a request that gate refused.
+func (a *Acceptor) refusal(id uint64, s messages.Status) *messages.Vote {
+	v := &messages.Vote{ReqId: id, Status: s}
+	if s == messages.Status_STATUS_WRONG_VIEW {
+		v.View = a.view.Proto()
+	}
+	return v
+}
+
+// Keys returns every key the acceptor keeps, in no order.
+func (a *Acceptor) Keys() []string {
+	keys := make([]string, 0, len(a.keys))
+	for k := range a.keys {
+		keys = append(keys, k)
+	}
+	return keys
+}
+
+// State returns a key's accepted ballot and state (what it has left at
+// now), as a vote would report them.
+func (a *Acceptor) State(now int64, key string) (accepted uint64, st *messages.State) {
+	if r := a.keys[key]; r != nil {
+		return r.accepted, r.report(now)
+	}
+	return 0, nil
+}

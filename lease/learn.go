@@ -1,0 +1,238 @@
+package lease
+
+import (
+	"slices"
+	"sort"
+
+	"github.com/protolocker/locker/internal/view"
+	"github.com/protolocker/locker/messages"
+)
+
+// SyncLimit is the most keys one SyncReply carries.
+const SyncLimit = 1024
+
+// learn applies chosen states: each one replaces an older accepted
+// ballot. A sealed acceptor's state is frozen, and ignores them.
+func (a *Acceptor) learn(now int64, m *messages.Learn) any {
+	if !a.reg.sealed(a.view) {
+		for _, l := range m.GetEntries() {
+			a.apply(now, l, true)
+		}
+	}
+	if m.GetReqId() == 0 {
+		return nil
+	}
+	return &messages.LearnAck{ReqId: m.GetReqId()}
+}
+
+// applied says what apply did with a copied state.
+type applied uint8
+
+const (
+	ignored applied = iota // malformed, known already, or older than what is here
+	blocked                // a relayed accept below a promise here
+	changed
+)
+
+// apply installs a copied state: a chosen one over any lower accepted
+// ballot (the learn rule), another by the accept rule (it is an accept
+// relayed by another acceptor). chosen says the sender may mark it chosen
+// (a learn, or a sync relaying what its sender knows).
+func (a *Acceptor) apply(now int64, l *messages.Learned, chosen bool) applied {
+	key, b, st := l.GetKey(), l.GetBallot(), l.GetState()
+	if badKey(key) || b == 0 || !a.goodCopy(st) {
+		return ignored
+	}
+	chosen = chosen && l.GetChosen()
+	r := a.keys[key]
+	if r != nil && b == r.accepted {
+		r.chosen = r.chosen || chosen
+		return ignored
+	}
+	switch {
+	case r == nil && b <= a.floor:
+		return ignored // older than a key dropped here
+	case r != nil && b < r.accepted:
+		if chosen && !r.chosen {
+			a.suspect(key) // a chosen state below an accepted one not known chosen here
+		}
+		return ignored // older than what is here
+	case !chosen && b < a.high(r):
+		if r != nil && b > r.accepted {
+			a.suspect(key) // a newer accepted state elsewhere, kept out by a promise here
+		}
+		return blocked
+	}
+	if r == nil {
+		r = a.create(now, key)
+	}
+	a.set(now, key, r, b, st, chosen)
+	r.promised = max(r.promised, b)
+	delete(a.vouched, key)
+	return changed
+}
+
+// cursor is what a node got from one master's change log.
+type cursor struct {
+	incarnation uint64
+	last        uint64
+}
+
+// SyncRequest returns the anti-entropy request for the master at addr:
+// the changes after the last one received from its incarnation.
+func (a *Acceptor) SyncRequest(addr string, reqID uint64) *messages.SyncRequest {
+	c := a.cursors[addr]
+	return &messages.SyncRequest{ReqId: reqID, Incarnation: c.incarnation, After: c.last, Limit: SyncLimit,
+		ViewVersion: a.view.Version}
+}
+
+// ApplySync applies a master's SyncReply and advances the cursor; it
+// reports whether more changes wait there. A sealed acceptor applies
+// nothing and keeps its cursor.
+func (a *Acceptor) ApplySync(now int64, from string, m *messages.SyncReply) (more bool) {
+	if v, err := view.FromProto(m.GetView()); err == nil && m.GetView() != nil {
+		a.adopt(v, nil)
+	}
+	if m.GetStatus() != messages.Status_STATUS_OK || a.reg.sealed(a.view) || m.GetViewVersion() != a.view.Version {
+		return false
+	}
+	for _, l := range m.GetEntries() {
+		if a.apply(now, l, true) == blocked {
+			a.vouch(now, from, l)
+		}
+	}
+	a.cursors[from] = cursor{incarnation: m.GetIncarnation(), last: m.GetLast()}
+	return m.GetMore()
+}
+
+// vouches counts, per key, the masters that relayed the same accepted
+// ballot while a promise here kept it from being applied. W of them mean
+// W masters accepted it: it is chosen, and applied as such.
+type vouches struct {
+	ballot uint64
+	from   []string
+}
+
+func (a *Acceptor) vouch(now int64, from string, l *messages.Learned) {
+	if !a.view.IsMaster(from) {
+		return
+	}
+	v := a.vouched[l.GetKey()]
+	if v == nil || v.ballot != l.GetBallot() {
+		v = &vouches{ballot: l.GetBallot()}
+		a.vouched[l.GetKey()] = v
+	}
+	if !slices.Contains(v.from, from) {
+		v.from = append(v.from, from)
+	}
+	if len(v.from) >= a.view.W {
+		delete(a.vouched, l.GetKey())
+		chosen := *l
+		chosen.Chosen = true
+		a.apply(now, &chosen, true)
+	}
+}
+
+// serveSync answers a node's anti-entropy request with the keys changed
+// after its cursor, in change order. A cursor of another incarnation
+// starts from the beginning.
+func (a *Acceptor) serveSync(now int64, m *messages.SyncRequest) *messages.SyncReply {
+	after := m.GetAfter()
+	if m.GetIncarnation() != a.cfg.Incarnation {
+		after = 0
+	}
+	limit := int(min(max(m.GetLimit(), 1), SyncLimit))
+	reply := &messages.SyncReply{ReqId: m.GetReqId(), Status: messages.Status_STATUS_OK,
+		Incarnation: a.cfg.Incarnation, Last: after, ViewVersion: a.view.Version}
+	if m.GetViewVersion() < a.view.Version {
+		reply.View = a.view.Proto()
+	}
+	i := a.log.after(after)
+	for ; i < len(a.log.changes) && len(reply.Entries) < limit; i++ {
+		c := a.log.changes[i]
+		reply.Last = c.seq
+		r := a.keys[c.key]
+		if r == nil || r.seq != c.seq {
+			continue // changed again later, or dropped
+		}
+		reply.Entries = append(reply.Entries, &messages.Learned{Key: c.key, Ballot: r.accepted, State: r.report(now), Chosen: r.chosen})
+	}
+	reply.More = i < len(a.log.changes)
+	return reply
+}
+
+// changeLog numbers every change of accepted content, so that a node can
+// ask for what changed since its last sync. Entries for keys changed
+// again are skipped when read and compacted away when they are many.
+type changeLog struct {
+	seq     uint64
+	changes []change
+}
+
+type change struct {
+	seq uint64
+	key string
+}
+
+func (l *changeLog) add(key string, r *record) {
+	l.seq++
+	r.seq = l.seq
+	l.changes = append(l.changes, change{seq: l.seq, key: key})
+}
+
+// after returns the index of the first change numbered above seq.
+func (l *changeLog) after(seq uint64) int {
+	return sort.Search(len(l.changes), func(i int) bool { return l.changes[i].seq > seq })
+}
+
+// compact keeps one change per live key when the log has grown to more
+// than twice the keys (plus slack).
+func (a *Acceptor) compactLog() {
+	if len(a.log.changes) <= 2*len(a.keys)+4096 {
+		return
+	}
+	kept := make([]change, 0, len(a.keys))
+	for key, r := range a.keys {
+		if r.seq != 0 {
+			kept = append(kept, change{seq: r.seq, key: key})
+		}
+	}
+	slices.SortFunc(kept, func(x, y change) int {
+		switch {
+		case x.seq < y.seq:
+			return -1
+		case x.seq > y.seq:
+			return 1
+		}
+		return 0
+	})
+	a.log.changes = kept
+}
+
+// suspect notes a key whose masters may disagree on the newest state for
+// good: a write that lost on some masters and not others, with no write
+// since. The host reads such keys through a quorum (Suspects), which
+// writes the newest state back where the masters differ.
+func (a *Acceptor) suspect(key string) {
+	if len(a.suspects) < MaxSuspects {
+		a.suspects[key] = struct{}{}
+	}
+}
+
+// MaxSuspects bounds the keys waiting for a repair read.
+const MaxSuspects = 4096
+
+// Suspects returns, and forgets, the keys that a quorum read should
+// repair; only a voting master reports any.
+func (a *Acceptor) Suspects() []string {
+	if len(a.suspects) == 0 || !a.Votes() {
+		return nil
+	}
+	keys := make([]string, 0, len(a.suspects))
+	for k := range a.suspects {
+		keys = append(keys, k)
+	}
+	clear(a.suspects)
+	slices.Sort(keys)
+	return keys
+}

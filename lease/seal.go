@@ -1,0 +1,171 @@
+package lease
+
+import (
+	"slices"
+	"sort"
+
+	"github.com/protolocker/locker/internal/view"
+	"github.com/protolocker/locker/messages"
+)
+
+// DumpLimit is the most keys one DumpPage carries.
+const DumpLimit = 2048
+
+// viewRegister is the acceptor's share of the register that chooses the
+// next view (docs/protocol.md, "Views"): the ballot it promised, the view
+// it accepted, and whether it installed a merge for a later version.
+// Any of the three seals the current view: no more votes on keys.
+type viewRegister struct {
+	promised  uint64
+	accBallot uint64
+	accepted  *messages.ViewAccept // the accepted view and who installed its state
+	installed uint64               // highest version it installed a merge for
+	keys      []string             // sorted key snapshot for dumps at promised
+	keysFor   uint64
+}
+
+func (r *viewRegister) sealed(cur view.View) bool {
+	return r.promised != 0 || r.accBallot != 0 || r.installed > cur.Version
+}
+
+// seal promises view ballot b for the change to the next version: the
+// acceptor stops voting on keys in its view, and reports what a
+// coordinator needs to know of it.
+func (a *Acceptor) seal(now int64, m *messages.Seal) *messages.SealReply {
+	reply := &messages.SealReply{ReqId: m.GetReqId(), View: a.view.Proto(), Incarnation: a.cfg.Incarnation}
+	switch {
+	case !a.view.IsMaster(a.cfg.Self) || m.GetVersion() != a.view.Version+1:
+		reply.Status = messages.Status_STATUS_WRONG_VIEW
+		return reply
+	case m.GetBallot() <= a.reg.promised:
+		reply.Status, reply.Promised = messages.Status_STATUS_REJECTED, a.reg.promised
+		return reply
+	}
+	a.reg.promised = m.GetBallot()
+	reply.Status, reply.Voting = messages.Status_STATUS_OK, a.voting
+	if !a.voting {
+		reply.RecoveringNs = now - a.cfg.Now
+	}
+	if acc := a.reg.accepted; acc != nil {
+		reply.AcceptedBallot, reply.Accepted = a.reg.accBallot, acc.GetView()
+		reply.AcceptedInstalled, reply.AcceptedIncarnations = acc.GetInstalled(), acc.GetInstalledIncarnations()
+	}
+	return reply
+}
+
+// dump pages through the frozen state in key order for the coordinator
+// that sealed the acceptor at its ballot.
+func (a *Acceptor) dump(now int64, m *messages.DumpRequest) *messages.DumpPage {
+	if a.reg.promised == 0 || m.GetBallot() != a.reg.promised {
+		return &messages.DumpPage{ReqId: m.GetReqId(), Status: messages.Status_STATUS_REJECTED}
+	}
+	if a.reg.keysFor != a.reg.promised {
+		a.reg.keys = a.reg.keys[:0]
+		for k := range a.keys {
+			a.reg.keys = append(a.reg.keys, k)
+		}
+		slices.Sort(a.reg.keys)
+		a.reg.keysFor = a.reg.promised
+	}
+	keys := a.reg.keys
+	i := sort.SearchStrings(keys, m.GetAfter())
+	if i < len(keys) && keys[i] == m.GetAfter() && m.GetAfter() != "" {
+		i++
+	}
+	limit := int(min(max(m.GetLimit(), 1), DumpLimit))
+	page := &messages.DumpPage{ReqId: m.GetReqId(), Status: messages.Status_STATUS_OK, Floor: a.floor}
+	for ; i < len(keys) && len(page.Entries) < limit; i++ {
+		if r := a.keys[keys[i]]; r != nil {
+			page.Entries = append(page.Entries, &messages.DumpEntry{Key: keys[i], Promised: r.promised,
+				Accepted: r.accepted, State: r.report(now)})
+		}
+	}
+	page.Done = i >= len(keys)
+	return page
+}
+
+// install merges one page of an old view's merged state: per key the
+// higher accepted ballot wins, promises and the floor only rise. It is
+// addressed to one incarnation (0 on the first page: the acceptor's
+// answer names it), for a version above the acceptor's view, and seals
+// the acceptor's views below that version.
+func (a *Acceptor) install(now int64, m *messages.Install) *messages.InstallAck {
+	ack := &messages.InstallAck{ReqId: m.GetReqId(), Page: m.GetPage(), Incarnation: a.cfg.Incarnation}
+	switch {
+	case m.GetIncarnation() != 0 && m.GetIncarnation() != a.cfg.Incarnation:
+		ack.Status = messages.Status_STATUS_REJECTED // addressed to an earlier incarnation
+		return ack
+	case m.GetVersion() <= a.view.Version:
+		ack.Status = messages.Status_STATUS_WRONG_VIEW
+		return ack
+	}
+	a.reg.installed = max(a.reg.installed, m.GetVersion())
+	a.floor = max(a.floor, m.GetFloor())
+	for _, e := range m.GetEntries() {
+		key, st := e.GetKey(), e.GetState()
+		if badKey(key) || (e.GetAccepted() != 0 && !a.goodCopy(st)) {
+			continue
+		}
+		r := a.keys[key]
+		if r == nil {
+			r = a.create(now, key)
+		}
+		if e.GetAccepted() > r.accepted {
+			a.set(now, key, r, e.GetAccepted(), st, false)
+		}
+		r.promised = max(r.promised, e.GetPromised(), e.GetAccepted())
+	}
+	ack.Status = messages.Status_STATUS_OK
+	return ack
+}
+
+// viewAccept accepts the next view at ballot b unless a higher ballot was
+// promised.
+func (a *Acceptor) viewAccept(m *messages.ViewAccept) *messages.ViewAccepted {
+	reply := &messages.ViewAccepted{ReqId: m.GetReqId()}
+	v, err := view.FromProto(m.GetView())
+	switch {
+	case err != nil:
+		reply.Status = messages.Status_STATUS_BAD_REQUEST
+	case !a.view.IsMaster(a.cfg.Self) || v.Version != a.view.Version+1:
+		reply.Status = messages.Status_STATUS_WRONG_VIEW
+	case m.GetBallot() < a.reg.promised:
+		reply.Status = messages.Status_STATUS_REJECTED
+	default:
+		a.reg.promised, a.reg.accBallot, a.reg.accepted = m.GetBallot(), m.GetBallot(), m
+		reply.Status = messages.Status_STATUS_OK
+	}
+	return reply
+}
+
+// viewCommit installs a chosen view. A recovering acceptor named among
+// those that installed the change's state (with its incarnation) votes
+// from now on.
+func (a *Acceptor) viewCommit(m *messages.ViewCommit) *messages.ViewAck {
+	if v, err := view.FromProto(m.GetView()); err == nil {
+		a.adopt(v, m)
+	}
+	return &messages.ViewAck{ReqId: m.GetReqId(), Version: a.view.Version, Voting: a.voting}
+}
+
+// adopt moves to a newer view and ends the view register of the old one.
+func (a *Acceptor) adopt(v view.View, commit *messages.ViewCommit) bool {
+	if v.Version <= a.view.Version {
+		return false
+	}
+	a.view = v
+	installed := a.reg.installed
+	a.reg = viewRegister{}
+	if installed > v.Version {
+		a.reg.installed = installed
+	}
+	if !a.voting && commit != nil && installed >= v.Version {
+		for i, addr := range commit.GetInstalled() {
+			if addr == a.cfg.Self && i < len(commit.GetInstalledIncarnations()) &&
+				commit.GetInstalledIncarnations()[i] == a.cfg.Incarnation {
+				a.voting = true
+			}
+		}
+	}
+	return true
+}

@@ -1,0 +1,170 @@
+package lease
+
+import "github.com/protolocker/locker/messages"
+
+// MaxKeyLen bounds a key's length in bytes.
+const MaxKeyLen = 4096
+
+// prepare promises ballot b for a key when b is above everything the
+// acceptor promised or accepted for it, and reports its accepted state.
+func (a *Acceptor) prepare(now int64, m *messages.Prepare) *messages.Vote {
+	if s := a.gate(m.GetViewVersion(), m.GetViewHash()); s != messages.Status_STATUS_OK {
+		return a.refusal(m.GetReqId(), s)
+	}
+	key, b := m.GetKey(), m.GetBallot()
+	if badKey(key) || b == 0 {
+		return &messages.Vote{ReqId: m.GetReqId(), Status: messages.Status_STATUS_BAD_REQUEST}
+	}
+	r := a.keys[key]
+	if high := a.high(r); b <= high {
+		return a.rejected(m.GetReqId(), r, high)
+	}
+	if r == nil {
+		r = a.create(now, key)
+	}
+	r.promised = b
+	return &messages.Vote{ReqId: m.GetReqId(), Status: messages.Status_STATUS_OK, Accepted: r.accepted, State: r.report(now)}
+}
+
+// accept takes the proposal of ballot b when b is at least the promise and
+// above the accepted ballot (the same ballot again is a duplicate, and is
+// acknowledged again). With next it promises b+1 to the same proposer.
+func (a *Acceptor) accept(now int64, m *messages.Accept) *messages.Vote {
+	if s := a.gate(m.GetViewVersion(), m.GetViewHash()); s != messages.Status_STATUS_OK {
+		return a.refusal(m.GetReqId(), s)
+	}
+	key, b, st := m.GetKey(), m.GetBallot(), m.GetState()
+	if badKey(key) || b == 0 || !a.goodProposal(st) {
+		return &messages.Vote{ReqId: m.GetReqId(), Status: messages.Status_STATUS_BAD_REQUEST}
+	}
+	r := a.keys[key]
+	promised := a.floor
+	if r != nil {
+		promised = r.promised
+		if b == r.accepted {
+			if m.GetNext() {
+				r.promised = max(r.promised, b+1)
+			}
+			return &messages.Vote{ReqId: m.GetReqId(), Status: messages.Status_STATUS_OK, Accepted: b}
+		}
+	}
+	if b < promised || (r != nil && b < r.accepted) {
+		return a.rejected(m.GetReqId(), r, max(promised, a.high(r)))
+	}
+	if r == nil {
+		r = a.create(now, key)
+	}
+	a.set(now, key, r, b, st, false)
+	r.promised = max(r.promised, b)
+	if m.GetNext() {
+		r.promised = max(r.promised, b+1)
+	}
+	return &messages.Vote{ReqId: m.GetReqId(), Status: messages.Status_STATUS_OK, Accepted: b}
+}
+
+// read reports the accepted state of a key and changes nothing.
+func (a *Acceptor) read(now int64, m *messages.ReadRequest) *messages.Vote {
+	if s := a.gate(m.GetViewVersion(), m.GetViewHash()); s != messages.Status_STATUS_OK {
+		return a.refusal(m.GetReqId(), s)
+	}
+	if badKey(m.GetKey()) {
+		return &messages.Vote{ReqId: m.GetReqId(), Status: messages.Status_STATUS_BAD_REQUEST}
+	}
+	v := &messages.Vote{ReqId: m.GetReqId(), Status: messages.Status_STATUS_OK}
+	if r := a.keys[m.GetKey()]; r != nil {
+		v.Accepted, v.State = r.accepted, r.report(now)
+	}
+	return v
+}
+
+// rejected refuses a ballot, naming the promise to move past and the
+// accepted ballot (a proposer learns from it that its own lower proposal
+// can no longer be the newest here).
+func (a *Acceptor) rejected(id uint64, r *record, promised uint64) *messages.Vote {
+	v := &messages.Vote{ReqId: id, Status: messages.Status_STATUS_REJECTED, Promised: promised}
+	if r != nil {
+		v.Accepted = r.accepted
+	}
+	return v
+}
+
+// high is the highest ballot a key has seen here: its promise (which is
+// never below its accepted ballot), or the floor for a dropped key.
+func (a *Acceptor) high(r *record) uint64 {
+	if r == nil {
+		return a.floor
+	}
+	return max(r.promised, r.accepted)
+}
+
+func badKey(key string) bool { return key == "" || len(key) > MaxKeyLen }
+
+// goodProposal checks a proposed state: a held one has a value, a token,
+// an origin and a lease within (0, MaxLease]; a free one an origin.
+func (a *Acceptor) goodProposal(st *messages.State) bool {
+	if st == nil || st.GetOrigin() == 0 {
+		return false
+	}
+	if !st.GetHeld() {
+		return true
+	}
+	return st.GetValue() != nil && st.GetToken() != 0 && st.GetLeaseNs() > 0 && a.leaseOK(st.GetLeaseNs())
+}
+
+// goodCopy checks a state copied from another acceptor (learn, sync,
+// install): as a proposal, but a held one may have nothing left.
+func (a *Acceptor) goodCopy(st *messages.State) bool {
+	if st == nil || st.GetOrigin() == 0 {
+		return false
+	}
+	if !st.GetHeld() {
+		return true
+	}
+	return st.GetValue() != nil && st.GetToken() != 0 && st.GetLeaseNs() >= 0 && a.leaseOK(st.GetLeaseNs())
+}
+
+func (a *Acceptor) leaseOK(ns int64) bool { return a.cfg.MaxLease <= 0 || ns <= a.cfg.MaxLease }
+
+// create adds an empty record for key: nothing accepted, droppable after
+// TombstoneTTL unless something is accepted first.
+func (a *Acceptor) create(now int64, key string) *record {
+	r := &record{promised: a.floor, idleUntil: now + a.cfg.TombstoneTTL}
+	a.keys[key] = r
+	a.idle.push(deadline{at: r.idleUntil, key: key})
+	return r
+}
+
+// set makes st, accepted at ballot b, the key's state, publishes it and
+// logs the change.
+func (a *Acceptor) set(now int64, key string, r *record, b uint64, st *messages.State, chosen bool) {
+	r.accepted, r.origin, r.base, r.chosen = b, st.GetOrigin(), st.GetBase(), chosen
+	if st.GetHeld() {
+		r.entry = &Entry{Value: st.GetValue(), Token: st.GetToken(), ExpiresAt: now + st.GetLeaseNs()}
+		if r.entry.ExpiresAt > now {
+			a.store.set(key, r.entry)
+			a.expiry.push(deadline{at: r.entry.ExpiresAt, key: key})
+		} else {
+			a.store.del(key)
+		}
+	} else {
+		r.entry = nil
+		a.store.del(key)
+		r.idleUntil = now + a.cfg.TombstoneTTL
+		a.idle.push(deadline{at: r.idleUntil, key: key})
+	}
+	a.log.add(key, r)
+}
+
+// report is the key's accepted state as sent in a vote, a sync or a dump:
+// a held state's lease is what is left now (0 once expired here). nil
+// when nothing is accepted.
+func (r *record) report(now int64) *messages.State {
+	switch {
+	case r.accepted == 0:
+		return nil
+	case r.entry == nil:
+		return &messages.State{Origin: r.origin, Base: r.base}
+	}
+	return &messages.State{Held: true, Value: r.entry.Value, Token: r.entry.Token, Origin: r.origin,
+		LeaseNs: max(r.entry.ExpiresAt-now, 0), Base: r.base}
+}
