@@ -76,6 +76,10 @@ func (a *Acceptor) Votes() bool {
 	return a.voting && a.view.IsMaster(a.cfg.Self) && !a.reg.sealed(a.view)
 }
 
+// Sealed reports whether a view change seals its view: it votes on no
+// key until the change commits.
+func (a *Acceptor) Sealed() bool { return a.reg.sealed(a.view) }
+
 // Incarnation returns the acceptor's incarnation.
 func (a *Acceptor) Incarnation() uint64 { return a.cfg.Incarnation }
 
@@ -160,4 +164,13 @@ func (a *Acceptor) State(now int64, key string) (accepted uint64, st *messages.S
 		return r.accepted, r.report(now)
 	}
 	return 0, nil
+}
+
+// Promise returns a key's promised ballot, and whether its accepted state
+// is known chosen.
+func (a *Acceptor) Promise(key string) (promised uint64, chosen bool) {
+	if r := a.keys[key]; r != nil {
+		return r.promised, r.chosen
+	}
+	return a.floor, false
 }

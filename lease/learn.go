@@ -46,7 +46,10 @@ func (a *Acceptor) apply(now int64, l *messages.Learned, chosen bool) applied {
 	chosen = chosen && l.GetChosen()
 	r := a.keys[key]
 	if r != nil && b == r.accepted {
-		r.chosen = r.chosen || chosen
+		if chosen && !r.chosen {
+			r.chosen = true
+			a.log.add(key, r) // syncs carry the news that it is chosen
+		}
 		return ignored
 	}
 	switch {
@@ -222,8 +225,10 @@ func (a *Acceptor) suspect(key string) {
 // MaxSuspects bounds the keys waiting for a repair read.
 const MaxSuspects = 4096
 
-// Suspects returns, and forgets, the keys that a quorum read should
-// repair; only a voting master reports any.
+// Suspects returns the keys that a repair read should write back; only a
+// voting master reports any. A key stays a suspect until its accepted
+// state here changes (the repair's write-back, or any newer write), so a
+// repair that fails is tried again.
 func (a *Acceptor) Suspects() []string {
 	if len(a.suspects) == 0 || !a.Votes() {
 		return nil
@@ -232,7 +237,6 @@ func (a *Acceptor) Suspects() []string {
 	for k := range a.suspects {
 		keys = append(keys, k)
 	}
-	clear(a.suspects)
 	slices.Sort(keys)
 	return keys
 }

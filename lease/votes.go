@@ -153,6 +153,7 @@ func (a *Acceptor) set(now int64, key string, r *record, b uint64, st *messages.
 		a.idle.push(deadline{at: r.idleUntil, key: key})
 	}
 	a.log.add(key, r)
+	delete(a.suspects, key)
 }
 
 // report is the key's accepted state as sent in a vote, a sync or a dump:

@@ -27,6 +27,7 @@ func (n *node) startCall(req proposer.Request, owner *client) *call {
 	c := &call{n: n, base: n.base(), owner: owner, key: req.Key, req: req, node: n, sent: n.now()}
 	c.op = proposer.New(req, n.acc.View(), n.local, proposer.Config{
 		RoundTimeout: int64(w.p.RoundTimeout), MinBackoff: int64(1e6), MaxBackoff: int64(64e6),
+		Trace: w.traceCall(owner),
 	}, c.base)
 	n.calls[c.base] = c
 	gen := n.gen

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/protolocker/locker/internal/quorum"
 	"github.com/protolocker/locker/internal/view"
 )
 
@@ -101,6 +102,19 @@ func (w *World) checkConvergence() {
 		}
 	}
 	members := append(slices.Clone(newest.Masters), newest.Replicas...)
+	voting := 0
+	for _, m := range newest.Masters {
+		if w.node(m).acc.Voting() {
+			voting++
+		}
+	}
+	if voting < quorum.Meet(len(newest.Masters), newest.W) {
+		// More masters lost their memory than the view tolerates; only
+		// the lock-delay fallback can bring it back, and the profile's
+		// lock-delay is longer than the settling time.
+		w.stats.Unrecoverable++
+		return
+	}
 	for _, a := range members {
 		n := w.node(a)
 		switch {
@@ -127,7 +141,14 @@ func (w *World) checkConvergence() {
 			same := b == b0 && s.GetHeld() == s0.GetHeld() && bytes.Equal(s.GetValue(), s0.GetValue()) &&
 				s.GetToken() == s0.GetToken() && s.GetOrigin() == s0.GetOrigin()
 			if !same && (s.GetHeld() || s0.GetHeld()) {
-				w.fail("after settling, %s holds %s at ballot %d as %v, %s at %d as %v", a, k, b, s, ref.addr, b0, s0)
+				var detail string
+				for _, m := range members {
+					mn := w.node(m)
+					acc, st := mn.acc.State(mn.now(), k)
+					p, chosen := mn.acc.Promise(k)
+					detail += fmt.Sprintf("\n\t%s: accepted %d promised %d chosen %v voting %v: %v", m, acc, p, chosen, mn.acc.Voting(), st)
+				}
+				w.fail("after settling, %s holds %s at ballot %d, %s at %d:%s", a, k, b, ref.addr, b0, detail)
 				return
 			}
 		}

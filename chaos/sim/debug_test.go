@@ -1,7 +1,13 @@
 package sim
 
 import (
+	"flag"
 	"testing"
+)
+
+var (
+	clientFlag = flag.Int("sim.client", -1, "trace only this client's calls")
+	keyFlag    = flag.String("sim.key", "", "trace the syncs of this key")
 )
 
 func TestCalm(t *testing.T) {
@@ -24,6 +30,8 @@ func TestOne(t *testing.T) {
 	}
 	w := New(*seedFlag, Profiles[*profFlag])
 	w.trace = t.Logf
+	w.traceClient = *clientFlag
+	w.traceKey = *keyFlag
 	err := w.Run()
 	t.Logf("stats %+v", w.Stats())
 	if err != nil {

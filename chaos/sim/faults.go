@@ -81,7 +81,7 @@ func (w *World) crashOne() {
 	}
 	n := alive[w.rng.IntN(len(alive))]
 	if newest.IsMaster(n.addr) && down+1 > len(newest.Masters)-newest.W {
-		return
+		return // more masters without memory than the view tolerates: only the lock-delay would bring it back
 	}
 	w.stats.Crashes++
 	n.crash()
@@ -117,6 +117,11 @@ func (w *World) changeView() {
 	}
 	n := alive[w.rng.IntN(len(alive))]
 	v := n.acc.View()
+	for _, m := range v.Masters {
+		if mn := w.node(m); !mn.alive || !mn.acc.Voting() {
+			return // a change now could leave too few masters with memory
+		}
+	}
 	var out []string
 	for _, m := range w.nodes {
 		if !v.IsMaster(m.addr) {

@@ -137,9 +137,27 @@ func (n *node) receive(from string, msg any) {
 			ch.step(msg)
 		}
 	case *messages.SyncReply:
+		for _, l := range m.GetEntries() {
+			n.local.Observed(l.GetKey(), l.GetBallot())
+			if n.w.trace != nil && n.w.traceKey == l.GetKey() {
+				a, _ := n.acc.State(n.now(), l.GetKey())
+				p, ch := n.acc.Promise(l.GetKey())
+				n.w.trace("%v %s sync from %s: %s at %d chosen %v; here %d promised %d chosen %v; view %d/%d sealed? votes %v",
+					n.w.Now(), n.addr, from, l.GetKey(), l.GetBallot(), l.GetChosen(), a, p, ch, m.GetViewVersion(), n.acc.View().Version, n.acc.Votes())
+			}
+		}
 		if n.acc.ApplySync(n.now(), from, m) {
 			n.syncWith(from)
 		}
+	case *messages.Learn:
+		for _, l := range m.GetEntries() {
+			n.local.Observed(l.GetKey(), l.GetBallot())
+		}
+		n.acc.Handle(n.now(), from, msg)
+	case *messages.Accept:
+		n.local.Observed(m.GetKey(), m.GetBallot())
+		reply, _ := n.acc.Handle(n.now(), from, msg)
+		n.w.send(n, from, reply)
 	default:
 		reply, _ := n.acc.Handle(n.now(), from, msg)
 		if reply != nil {
@@ -185,11 +203,14 @@ func (n *node) maintain() {
 		if !n.repairing[key] && len(n.repairing) < 16 {
 			n.repairing[key] = true
 			n.w.stats.Repairs++
-			n.startCall(proposer.Request{Kind: proposer.Read, Key: key}, nil)
+			n.startCall(proposer.Request{Kind: proposer.Read, Key: key, Repair: true}, nil)
 		}
 	}
 	if !n.acc.Voting() && v.IsMaster(n.addr) && n.rejoin == nil && n.w.now >= n.retryAt {
 		n.rejoin = n.startChange(v, n.changeDone)
+	}
+	if n.acc.Sealed() && n.sealedSince == 0 {
+		n.sealedSince = n.w.now // its own acceptor is sealed: the change's coordinator may be gone
 	}
 	n.checkSealed()
 }
@@ -221,6 +242,9 @@ func (n *node) checkSealed() {
 	v := n.acc.View()
 	if !v.IsMaster(n.addr) && !contains(v.Replicas, n.addr) {
 		return
+	}
+	if !n.acc.Sealed() && len(n.calls) == 0 {
+		return // it cleared up by itself
 	}
 	n.rejoin = n.startChange(v, n.changeDone)
 }

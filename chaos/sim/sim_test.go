@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/anishathalye/porcupine"
+
+	"github.com/protolocker/locker/internal/proposer"
 )
 
 var (
@@ -79,9 +81,9 @@ func TestSimulation(t *testing.T) {
 				}
 			}
 			el := time.Since(start)
-			t.Logf("%s: %d runs, %d operations (%d ok, %d refused, %d unknown), %d tenures, %d crashes, %d partitions, %d view changes (%d committed), %d repairs, %d messages (%d dropped, %d duplicated), %v, %.0f ops/s",
+			t.Logf("%s: %d runs, %d operations (%d ok, %d refused, %d unknown), %d tenures, %d crashes, %d partitions, %d view changes (%d committed), %d repairs, %d unrecoverable, %d messages (%d dropped, %d duplicated), %v, %.0f ops/s",
 				name, runs, total.Ops, total.OK, total.Refused, total.Unknown, total.Tenures, total.Crashes, total.Partitions,
-				total.ViewChanges, total.Committed, total.Repairs, total.Messages, total.Dropped, total.Duplicated,
+				total.ViewChanges, total.Committed, total.Repairs, total.Unrecoverable, total.Messages, total.Dropped, total.Duplicated,
 				el.Round(time.Millisecond), float64(total.Ops)/el.Seconds())
 		})
 	}
@@ -103,6 +105,7 @@ func add(a, b Stats) Stats {
 	a.Committed += b.Committed
 	a.Tenures += b.Tenures
 	a.Repairs += b.Repairs
+	a.Unrecoverable += b.Unrecoverable
 	return a
 }
 
@@ -153,7 +156,7 @@ func checkLinearizable(t *testing.T, profile string, seed int64, h *History) {
 }
 
 // explain lists, by call time, the operations of the first key whose
-// history is not linearizable.
+// history is not linearizable, up to the shortest prefix that is not.
 func explain(ops []porcupine.Operation) string {
 	m := model.ToModel()
 	var b strings.Builder
@@ -162,7 +165,12 @@ func explain(ops []porcupine.Operation) string {
 			continue
 		}
 		sort.Slice(part, func(i, j int) bool { return part[i].Call < part[j].Call })
+		end := shortestIllegal(m, part)
+		fmt.Fprintf(&b, "shortest illegal prefix ends at %v\n", time.Duration(end))
 		for _, op := range part {
+			if op.Call > end {
+				break
+			}
 			o := op.Input.(*Op)
 			fmt.Fprintf(&b, "%12v %12v c%d %s\n", time.Duration(op.Call), time.Duration(op.Return), o.Client,
 				model.DescribeOperation(o, o))
@@ -170,4 +178,36 @@ func explain(ops []porcupine.Operation) string {
 		break
 	}
 	return b.String()
+}
+
+// shortestIllegal returns the earliest time T such that the operations
+// called by T are not linearizable, taking the writes that had not
+// returned by T as unknown and dropping such reads.
+func shortestIllegal(m porcupine.Model, ops []porcupine.Operation) int64 {
+	var ends []int64
+	for _, op := range ops {
+		ends = append(ends, op.Return)
+	}
+	sort.Slice(ends, func(i, j int) bool { return ends[i] < ends[j] })
+	last := ends[len(ends)-1]
+	for _, T := range ends {
+		var prefix []porcupine.Operation
+		for _, op := range ops {
+			o := op.Input.(*Op)
+			switch {
+			case op.Call > T:
+			case op.Return <= T:
+				prefix = append(prefix, op)
+			case o.Kind != proposer.Read:
+				u := *o
+				u.Result = ResultUnknown
+				op.Input, op.Output, op.Return = &u, &u, last+1
+				prefix = append(prefix, op)
+			}
+		}
+		if porcupine.CheckOperationsTimeout(m, prefix, time.Second) == porcupine.Illegal {
+			return T
+		}
+	}
+	return last
 }

@@ -60,7 +60,9 @@ type World struct {
 	settling  bool
 	settleEnd int64
 
-	trace func(format string, args ...any) // debugging output, when set
+	trace       func(format string, args ...any) // debugging output, when set
+	traceClient int                              // only this client's calls are traced; -1: every client
+	traceKey    string                           // the syncs of this key are traced
 
 	hist    *History
 	checker *Checker
@@ -76,6 +78,7 @@ type Stats struct {
 	Committed                                  int // view changes committed (rejoins included)
 	Tenures                                    int
 	Repairs                                    int
+	Unrecoverable                              int // runs that ended with too few masters with memory to check convergence
 }
 
 type event struct {
@@ -107,7 +110,7 @@ func (w *World) after(d int64, fn func()) {
 
 // New builds a world for seed and profile p.
 func New(seed int64, p Profile) *World {
-	w := &World{p: p, seed: seed, rng: rand.New(rand.NewPCG(uint64(seed), 0x5eed))}
+	w := &World{p: p, seed: seed, rng: rand.New(rand.NewPCG(uint64(seed), 0x5eed)), traceClient: -1}
 	w.hist = &History{}
 	w.checker = newChecker(w)
 	w.build()
@@ -155,3 +158,14 @@ func (w *World) History() *History { return w.hist }
 
 // Now returns the simulated time.
 func (w *World) Now() time.Duration { return time.Duration(w.now) }
+
+// traceCall returns the proposer trace of a client's calls when the
+// world traces that client (traceClient), nil otherwise.
+func (w *World) traceCall(c *client) func(string, ...any) {
+	if w.trace == nil || c == nil || (w.traceClient >= 0 && c.id != w.traceClient) {
+		return nil
+	}
+	return func(format string, args ...any) {
+		w.trace("%v c%d "+format, append([]any{w.Now(), c.id}, args...)...)
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 
-	"github.com/protolocker/locker/internal/quorum"
 	"github.com/protolocker/locker/messages"
 )
 
@@ -99,12 +98,17 @@ func (o *Op) onPromised(now int64) []Send {
 	o.res.Votes = o.t.nYes
 	s := o.summarize()
 	if o.req.Kind == Read {
+		if o.req.Repair {
+			return o.startAccept(now, s.writeBack(o.ballot), o.readAnswer(s))
+		}
 		return o.answerOn(now, s, o.readAnswer(s))
 	}
 	mine := o.wrote != 0 && o.isMine(s)
+	o.trace("promised: high %d state %v held %v left %d uniform %v; wrote %d mine %v bound %d/%v", s.high, s.st, s.held, s.left, s.uniform, o.wrote, mine, o.bound, o.boundByRead)
 	if o.wrote != 0 && !mine && o.dead(s) {
 		o.wrote = 0 // it can never take effect: decide afresh
 	}
+	bound := o.boundByRead && o.bound != 0 // by an earlier read of the call
 	o.bind(s)
 	if o.wrote != 0 && !mine {
 		switch {
@@ -112,7 +116,7 @@ func (o *Op) onPromised(now int64) []Send {
 			// The bound tenure still holds the key with older content:
 			// the earlier proposal was not chosen (it would be the newest,
 			// or an ancestor of it). Propose again.
-		case o.req.Kind == Release && o.boundByRead:
+		case o.req.Kind == Release && bound:
 			return o.answerOn(now, s, answer{out: OK}) // the tenure read earlier in the call is gone
 		default:
 			o.finish(Indeterminate, "an earlier round of the call proposed its state, and newer writes hide whether it took effect")
@@ -123,40 +127,33 @@ func (o *Op) onPromised(now int64) []Send {
 }
 
 // dead reports that the call's earlier proposal can never take effect:
-// the W promisers never accepted it; or the newest state, written at a
-// higher ballot, was computed from an older one (its writer's quorum had
-// not accepted the proposal, and promised to refuse it); or N-W+1
-// masters accepted higher ballots, so no quorum can ever find the
-// proposal the newest (docs/protocol.md, "Outcomes").
+// the W promisers never accepted it, or the newest state, written at a
+// higher ballot, was computed from an older one. That writer's quorum had
+// not accepted the proposal; had any state computed from the proposal
+// been chosen before, that quorum would have reported it, and every
+// later proposal would be computed from it (docs/protocol.md,
+// "Outcomes").
 func (o *Op) dead(s summary) bool {
-	if s.high < o.wrote || s.st.GetBase() < o.wrote {
-		return true
-	}
-	n := 0
-	for _, a := range o.above {
-		if a {
-			n++
-		}
-	}
-	return n >= quorum.Meet(len(o.v.Masters), o.v.W)
+	return s.high < o.wrote || s.st.GetBase() < o.wrote
 }
 
 // bind names the tenure an Update, Extend or Release acts on: the token
-// of the state holding its value at the call's first decisive read. A
-// binding taken from the node's last write (the one-round path) is only
-// a guess until a read confirms it.
+// of the state holding its value, at the read that decides its proposal.
+// While a proposal of the call may still take effect, the binding stays:
+// a retry must never act on a later tenure that happens to hold the same
+// value. A binding guessed from the node's last write (the one-round path)
+// is replaced by the next read.
 func (o *Op) bind(s summary) {
 	switch o.req.Kind {
 	case Update, Extend, Release:
 	default:
 		return
 	}
-	want := o.want()
-	if o.boundByRead {
+	if o.wrote != 0 {
 		return
 	}
 	o.bound, o.boundByRead = 0, true
-	if s.held && bytes.Equal(s.st.GetValue(), want) {
+	if s.held && bytes.Equal(s.st.GetValue(), o.want()) {
 		o.bound = s.st.GetToken()
 	}
 }
@@ -229,13 +226,8 @@ func (o *Op) decide(now int64, s summary, mine bool) []Send {
 	return nil
 }
 
-// notOwner is the answer for a key held by another tenure: NotOwner when
-// another value holds it, NotFound when the call's own tenure ended and a
-// later one holds the same value.
+// notOwner is the answer for a key held by another value.
 func (o *Op) notOwner(s summary) answer {
-	if o.bound != 0 && bytes.Equal(s.st.GetValue(), o.want()) {
-		return answer{out: NotFound}
-	}
 	return answer{out: NotOwner, res: Result{Token: s.st.GetToken()}}
 }
 

@@ -68,6 +68,16 @@ func (l *Local) Wrote(key string, w Last) {
 	l.last[key] = w
 }
 
+// Observed drops key's last write when another proposer wrote the key
+// at ballot b since: the one-round path would only be refused.
+func (l *Local) Observed(key string, b uint64) {
+	l.mu.Lock()
+	if w, ok := l.last[key]; ok && b >= w.Next {
+		delete(l.last, key)
+	}
+	l.mu.Unlock()
+}
+
 // Jitter returns a random duration in [0, n).
 func (l *Local) Jitter(n int64) int64 {
 	if n <= 0 {

@@ -43,6 +43,10 @@ type Request struct {
 	Value    []byte // Lock, Extend, Release: the holder's value; Update: the new value
 	Expected []byte // Update: the value it replaces
 	Lease    int64  // Lock, Extend: ns
+	// Repair makes a Read write the newest state back to every master
+	// whatever the replies (the anti-entropy repair of a key whose masters
+	// disagree).
+	Repair bool
 }
 
 // Config bounds a call's rounds.
@@ -50,6 +54,9 @@ type Config struct {
 	RoundTimeout int64 // a round stops waiting for silent masters after this, ns
 	MinBackoff   int64 // first back-off after contention, ns (doubles per attempt)
 	MaxBackoff   int64 // largest back-off, ns
+	// Trace, when set, is told every decision of the call (simulator
+	// debugging).
+	Trace func(format string, args ...any)
 }
 
 // Send is a message for the master at index To of the call's view.
@@ -85,7 +92,6 @@ type Op struct {
 	bound       uint64 // the tenure (token) an Extend, Release or Update acts on
 	boundByRead bool   // bound was named by a quorum read of this call (not guessed from the last write)
 	wrote       uint64 // ballot of the last accept that carried this call's own new state
-	above       []bool // masters known to have accepted a ballot above wrote
 	attempts int
 
 	done    bool
@@ -112,13 +118,12 @@ const (
 // New returns the state machine of req in view v. call is the request id
 // base the host routes replies by (reqid.Base).
 func New(req Request, v view.View, node Node, cfg Config, call uint64) *Op {
-	return &Op{req: req, node: node, cfg: cfg, v: v, call: call, down: make([]bool, len(v.Masters)),
-		above: make([]bool, len(v.Masters))}
+	return &Op{req: req, node: node, cfg: cfg, v: v, call: call, down: make([]bool, len(v.Masters))}
 }
 
 // Start sends the call's first round.
 func (o *Op) Start(now int64) []Send {
-	if o.req.Kind == Read {
+	if o.req.Kind == Read && !o.req.Repair {
 		return o.startRead(now)
 	}
 	if out := o.tryFast(now); out != nil {
@@ -160,7 +165,6 @@ func (o *Op) SetView(now int64, v view.View) []Send {
 		return nil
 	}
 	o.v, o.newer, o.down = v, nil, make([]bool, len(v.Masters))
-	o.above = make([]bool, len(v.Masters))
 	if o.req.Kind == Read && o.phase == phRead {
 		return o.startRead(now)
 	}
@@ -227,9 +231,6 @@ func (o *Op) Step(now int64, msg any) []Send {
 		yes = false
 	}
 	o.t.add(i, yes, true)
-	if o.wrote != 0 && v.GetAccepted() > o.wrote {
-		o.above[i] = true
-	}
 	if yes && o.phase != phAccept {
 		o.votes = append(o.votes, v)
 	}
@@ -314,12 +315,17 @@ func (o *Op) startAccept(now int64, st *messages.State, a answer) []Send {
 	o.proposal, o.answer = st, a
 	if a.out == Pending {
 		o.wrote = o.ballot
-		clear(o.above)
 	}
 	return o.send(now, phAccept, func(id uint64) any {
 		return &messages.Accept{ReqId: id, Key: o.req.Key, Ballot: o.ballot, State: st, Next: true,
 			ViewVersion: o.v.Version, ViewHash: o.v.Hash()}
 	})
+}
+
+func (o *Op) trace(format string, args ...any) {
+	if o.cfg.Trace != nil {
+		o.cfg.Trace("%s %s: "+format, append([]any{o.req.Kind, o.req.Key}, args...)...)
+	}
 }
 
 // evaluate acts on the round's tally once it is decided.
@@ -328,6 +334,7 @@ func (o *Op) evaluate(now int64) []Send {
 		o.phase, o.deadline = phStale, 0
 		return nil
 	}
+	o.trace("round %d phase %d ballot %d: %s", o.round, o.phase, o.ballot, o.describe())
 	switch o.t.outcome() {
 	case quorum.Won:
 		switch o.phase {
