@@ -40,6 +40,7 @@ type record struct {
 	accepted  uint64 // A; 0: nothing accepted
 	origin    uint64 // the accepted content's origin ballot
 	base      uint64 // the ballot its writer computed it from
+	tbase     uint64 // held: the base of the write that started the tenure
 	entry     *Entry // held content (nil when free); published while unexpired
 	seq       uint64 // change number of the accepted content (anti-entropy)
 	chosen    bool   // the accepted content is known chosen

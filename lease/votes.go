@@ -137,7 +137,7 @@ func (a *Acceptor) create(now int64, key string) *record {
 // set makes st, accepted at ballot b, the key's state, publishes it and
 // logs the change.
 func (a *Acceptor) set(now int64, key string, r *record, b uint64, st *messages.State, chosen bool) {
-	r.accepted, r.origin, r.base, r.chosen = b, st.GetOrigin(), st.GetBase(), chosen
+	r.accepted, r.origin, r.base, r.tbase, r.chosen = b, st.GetOrigin(), st.GetBase(), st.GetTenureBase(), chosen
 	if st.GetHeld() {
 		r.entry = &Entry{Value: st.GetValue(), Token: st.GetToken(), ExpiresAt: now + st.GetLeaseNs()}
 		if r.entry.ExpiresAt > now {
@@ -167,5 +167,5 @@ func (r *record) report(now int64) *messages.State {
 		return &messages.State{Origin: r.origin, Base: r.base}
 	}
 	return &messages.State{Held: true, Value: r.entry.Value, Token: r.entry.Token, Origin: r.origin,
-		LeaseNs: max(r.entry.ExpiresAt-now, 0), Base: r.base}
+		LeaseNs: max(r.entry.ExpiresAt-now, 0), Base: r.base, TenureBase: r.tbase}
 }

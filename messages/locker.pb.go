@@ -161,10 +161,11 @@ type State struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Held          bool                   `protobuf:"varint,1,opt,name=held,proto3" json:"held,omitempty"`
 	Value         []byte                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
-	Token         uint64                 `protobuf:"varint,3,opt,name=token,proto3" json:"token,omitempty"`                    // ballot of the Lock or Update that started the tenure
-	Origin        uint64                 `protobuf:"varint,4,opt,name=origin,proto3" json:"origin,omitempty"`                  // ballot of the write that produced this content
-	LeaseNs       int64                  `protobuf:"varint,5,opt,name=lease_ns,json=leaseNs,proto3" json:"lease_ns,omitempty"` // in a proposal: the lease to count from acceptance; in a report: what is left (0: expired)
-	Base          uint64                 `protobuf:"varint,6,opt,name=base,proto3" json:"base,omitempty"`                      // ballot of the newest state its writer read (what it was computed from)
+	Token         uint64                 `protobuf:"varint,3,opt,name=token,proto3" json:"token,omitempty"`                             // ballot of the Lock or Update that started the tenure
+	Origin        uint64                 `protobuf:"varint,4,opt,name=origin,proto3" json:"origin,omitempty"`                           // ballot of the write that produced this content
+	LeaseNs       int64                  `protobuf:"varint,5,opt,name=lease_ns,json=leaseNs,proto3" json:"lease_ns,omitempty"`          // in a proposal: the lease to count from acceptance; in a report: what is left (0: expired)
+	Base          uint64                 `protobuf:"varint,6,opt,name=base,proto3" json:"base,omitempty"`                               // ballot of the newest state its writer read (what it was computed from)
+	TenureBase    uint64                 `protobuf:"varint,7,opt,name=tenure_base,json=tenureBase,proto3" json:"tenure_base,omitempty"` // held: the base of the write that started the tenure
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -237,6 +238,13 @@ func (x *State) GetLeaseNs() int64 {
 func (x *State) GetBase() uint64 {
 	if x != nil {
 		return x.Base
+	}
+	return 0
+}
+
+func (x *State) GetTenureBase() uint64 {
+	if x != nil {
+		return x.TenureBase
 	}
 	return 0
 }
@@ -1852,14 +1860,16 @@ const file_locker_proto_rawDesc = "" +
 	"\aversion\x18\x01 \x01(\x04R\aversion\x12\x18\n" +
 	"\amasters\x18\x02 \x03(\tR\amasters\x12\x1a\n" +
 	"\breplicas\x18\x03 \x03(\tR\breplicas\x12\f\n" +
-	"\x01w\x18\x04 \x01(\rR\x01w\"\x8e\x01\n" +
+	"\x01w\x18\x04 \x01(\rR\x01w\"\xaf\x01\n" +
 	"\x05State\x12\x12\n" +
 	"\x04held\x18\x01 \x01(\bR\x04held\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\fR\x05value\x12\x14\n" +
 	"\x05token\x18\x03 \x01(\x04R\x05token\x12\x16\n" +
 	"\x06origin\x18\x04 \x01(\x04R\x06origin\x12\x19\n" +
 	"\blease_ns\x18\x05 \x01(\x03R\aleaseNs\x12\x12\n" +
-	"\x04base\x18\x06 \x01(\x04R\x04base\"\x8a\x01\n" +
+	"\x04base\x18\x06 \x01(\x04R\x04base\x12\x1f\n" +
+	"\vtenure_base\x18\a \x01(\x04R\n" +
+	"tenureBase\"\x8a\x01\n" +
 	"\aPrepare\x12\x15\n" +
 	"\x06req_id\x18\x01 \x01(\x04R\x05reqId\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\x12\x16\n" +

@@ -140,7 +140,8 @@ func (w *World) checkConvergence() {
 			b, s := n.acc.State(n.now(), k)
 			same := b == b0 && s.GetHeld() == s0.GetHeld() && bytes.Equal(s.GetValue(), s0.GetValue()) &&
 				s.GetToken() == s0.GetToken() && s.GetOrigin() == s0.GetOrigin()
-			if !same && (s.GetHeld() || s0.GetHeld()) {
+			live := (s.GetHeld() && s.GetLeaseNs() > 0) || (s0.GetHeld() && s0.GetLeaseNs() > 0)
+			if !same && live { // an expired lease and a dropped tombstone say the same
 				var detail string
 				for _, m := range members {
 					mn := w.node(m)

@@ -84,9 +84,15 @@ func (w *World) crashOne() {
 		return // more masters without memory than the view tolerates: only the lock-delay would bring it back
 	}
 	w.stats.Crashes++
+	if w.trace != nil {
+		w.trace("%v crash %s", w.Now(), n.addr)
+	}
 	n.crash()
 	w.after(int64(w.p.FaultEvery)/2+w.rng.Int64N(int64(w.p.FaultEvery)*2), func() {
 		if !n.alive {
+			if w.trace != nil {
+				w.trace("%v restart %s", w.Now(), n.addr)
+			}
 			n.boot(false)
 			w.stats.Restarts++
 		}

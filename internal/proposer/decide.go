@@ -67,7 +67,7 @@ func (s summary) writeBack(b uint64) *messages.State {
 	switch {
 	case s.held:
 		return &messages.State{Held: true, Value: s.st.GetValue(), Token: s.st.GetToken(), Origin: s.st.GetOrigin(),
-			LeaseNs: s.left, Base: s.high}
+			LeaseNs: s.left, Base: s.high, TenureBase: s.st.GetTenureBase()}
 	case s.st != nil && !s.st.GetHeld():
 		return &messages.State{Origin: s.st.GetOrigin(), Base: s.high}
 	}
@@ -126,15 +126,27 @@ func (o *Op) onPromised(now int64) []Send {
 	return o.decide(now, s, mine)
 }
 
-// dead reports that the call's earlier proposal can never take effect:
-// the W promisers never accepted it, or the newest state, written at a
-// higher ballot, was computed from an older one. That writer's quorum had
-// not accepted the proposal; had any state computed from the proposal
-// been chosen before, that quorum would have reported it, and every
-// later proposal would be computed from it (docs/protocol.md,
-// "Outcomes").
+// dead reports that the call's earlier proposal, at ballot wrote, can
+// never take effect. The states of a key form a chain, each computed from
+// the one its writer read (its base), with ballots decreasing back along
+// the chain; the chain behind the newest state s crosses wrote exactly
+// once, and the proposal took effect only if it is on that chain. Two
+// links of the chain are known: s's own (from s.high back to s's base),
+// and the link that started s's tenure (from its token back to its
+// tenure base). If either jumps over wrote, the proposal is not on the
+// chain; once s is chosen (it is, or the call writes it back before
+// answering), no later state can be computed from the proposal either,
+// since every quorum will report s or newer. The W promisers not holding
+// it at all says the same (docs/protocol.md, "Outcomes").
 func (o *Op) dead(s summary) bool {
-	return s.high < o.wrote || s.st.GetBase() < o.wrote
+	w := o.wrote
+	switch {
+	case s.high < w || s.st.GetBase() < w:
+		return true
+	case s.st.GetHeld() && s.st.GetToken() > w && s.st.GetTenureBase() < w:
+		return true
+	}
+	return false
 }
 
 // bind names the tenure an Update, Extend or Release acts on: the token
@@ -186,7 +198,8 @@ func (o *Op) decide(now int64, s summary, mine bool) []Send {
 		case s.held:
 			return o.answerOn(now, s, answer{out: Locked, res: Result{Token: s.st.GetToken()}})
 		}
-		return o.startAccept(now, &messages.State{Held: true, Value: o.req.Value, Token: b, Origin: b, LeaseNs: o.req.Lease, Base: s.high}, answer{})
+		return o.startAccept(now, &messages.State{Held: true, Value: o.req.Value, Token: b, Origin: b, LeaseNs: o.req.Lease,
+			Base: s.high, TenureBase: s.high}, answer{})
 	case Update:
 		switch {
 		case mine && s.held:
@@ -199,7 +212,8 @@ func (o *Op) decide(now int64, s summary, mine bool) []Send {
 		case !o.ours(s):
 			return o.answerOn(now, s, o.notOwner(s))
 		}
-		return o.startAccept(now, &messages.State{Held: true, Value: o.req.Value, Token: b, Origin: b, LeaseNs: s.left, Base: s.high}, answer{})
+		return o.startAccept(now, &messages.State{Held: true, Value: o.req.Value, Token: b, Origin: b, LeaseNs: s.left,
+			Base: s.high, TenureBase: s.high}, answer{})
 	case Extend:
 		switch {
 		case mine && s.held:
@@ -212,7 +226,8 @@ func (o *Op) decide(now int64, s summary, mine bool) []Send {
 		case !o.ours(s):
 			return o.answerOn(now, s, o.notOwner(s))
 		}
-		return o.startAccept(now, &messages.State{Held: true, Value: s.st.GetValue(), Token: o.bound, Origin: b, LeaseNs: o.req.Lease, Base: s.high}, answer{})
+		return o.startAccept(now, &messages.State{Held: true, Value: s.st.GetValue(), Token: o.bound, Origin: b, LeaseNs: o.req.Lease,
+			Base: s.high, TenureBase: s.st.GetTenureBase()}, answer{})
 	case Release:
 		switch {
 		case o.ours(s):
@@ -264,7 +279,7 @@ func (o *Op) onAccepted(now int64) {
 	}
 	o.chosen = &messages.Learned{Key: o.req.Key, Ballot: o.ballot, Chosen: true, State: &messages.State{
 		Held: o.proposal.GetHeld(), Value: o.proposal.GetValue(), Token: o.proposal.GetToken(),
-		Origin: o.proposal.GetOrigin(), LeaseNs: left, Base: o.proposal.GetBase()}}
+		Origin: o.proposal.GetOrigin(), LeaseNs: left, Base: o.proposal.GetBase(), TenureBase: o.proposal.GetTenureBase()}}
 	o.accBy = append([]bool(nil), o.t.yes...)
 	o.node.Wrote(o.req.Key, Last{Version: o.v.Version, Next: o.ballot + 1, State: o.proposal, Sent: o.sent})
 	o.res.Commits = o.t.nYes

@@ -92,7 +92,7 @@ type Op struct {
 	bound       uint64 // the tenure (token) an Extend, Release or Update acts on
 	boundByRead bool   // bound was named by a quorum read of this call (not guessed from the last write)
 	wrote       uint64 // ballot of the last accept that carried this call's own new state
-	attempts int
+	attempts    int
 
 	done    bool
 	out     Outcome

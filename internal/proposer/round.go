@@ -25,17 +25,18 @@ func (o *Op) tryFast(now int64) []Send {
 		if held {
 			return nil
 		}
-		st = &messages.State{Held: true, Value: o.req.Value, Token: b, Origin: b, LeaseNs: o.req.Lease, Base: base}
+		st = &messages.State{Held: true, Value: o.req.Value, Token: b, Origin: b, LeaseNs: o.req.Lease, Base: base, TenureBase: base}
 	case Update:
 		if !held || !bytes.Equal(l.State.GetValue(), o.req.Expected) {
 			return nil
 		}
-		st = &messages.State{Held: true, Value: o.req.Value, Token: b, Origin: b, LeaseNs: left, Base: base}
+		st = &messages.State{Held: true, Value: o.req.Value, Token: b, Origin: b, LeaseNs: left, Base: base, TenureBase: base}
 	case Extend:
 		if !held || !bytes.Equal(l.State.GetValue(), o.req.Value) {
 			return nil
 		}
-		st = &messages.State{Held: true, Value: o.req.Value, Token: l.State.GetToken(), Origin: b, LeaseNs: o.req.Lease, Base: base}
+		st = &messages.State{Held: true, Value: o.req.Value, Token: l.State.GetToken(), Origin: b, LeaseNs: o.req.Lease, Base: base,
+			TenureBase: l.State.GetTenureBase()}
 	case Release:
 		if !held || !bytes.Equal(l.State.GetValue(), o.req.Value) {
 			return nil
