@@ -39,8 +39,10 @@ func newCluster(t testing.TB, masters, replicas []string, cfg locker.Config) *te
 	cfg.Masters, cfg.Replicas = masters, replicas
 	c := &testCluster{t: t, net: clustertest.New(), cfg: cfg, nodes: map[string]*locker.Node{}}
 	t.Cleanup(c.shutdown)
+	first := cfg
+	first.Bootstrap = true // a new cluster; restarts (start) do not bootstrap
 	for _, a := range append(append([]string{}, masters...), replicas...) {
-		c.start(a, cfg)
+		c.start(a, first)
 	}
 	c.waitVoting(masters...)
 	return c

@@ -17,22 +17,39 @@ type Config struct {
 	// Masters. It must be a majority (so that any two quorums intersect)
 	// and at most len(Masters).
 	W int
+	// Bootstrap says this is the first start of a new cluster, as etcd's
+	// initial-cluster-state=new: the node's memory counts as complete, so
+	// a master votes at once instead of rejoining (docs/protocol.md,
+	// "Restarts and first starts"). Never set it on a restart: a master
+	// that restarted with Bootstrap can grant a key another holder still
+	// owns and issue tokens below earlier ones.
+	Bootstrap bool
 	// RequestTimeout bounds an operation whose context has no deadline.
 	// Default 5s.
 	RequestTimeout time.Duration
-	// ReplicationInterval is how often masters push their committed writes
-	// to replicas. Default 100ms.
+	// RoundTimeout bounds how long one round waits for masters that have
+	// not answered, when its outcome depends on them; they then count as
+	// refusals. A silent master costs a call at most this per round.
+	// Default 100ms.
+	RoundTimeout time.Duration
+	// ReplicationInterval is how often every node asks every master for
+	// the state it changed since (anti-entropy); a node that missed a
+	// write holds it within this interval plus a round trip. Default
+	// 100ms.
 	ReplicationInterval time.Duration
-	// PromiseTTL is how long a master keeps an unused promise (phase one
-	// of Lock and Update) before dropping it. Default 2s.
+	// PromiseTTL is kept for compatibility and has no effect: the ballot
+	// protocol has no promises that expire.
+	//
+	// Deprecated: nothing reads it.
 	PromiseTTL time.Duration
 	// MaxLease bounds the lease of Lock and ExtendLease; masters refuse
 	// longer ones. Default 1 minute.
 	MaxLease time.Duration
-	// LockDelay is how long a master that restarted (with empty memory)
-	// waits before it votes again, so that every lease and promise it may
-	// have granted before is over. At least MaxLease + PromiseTTL, which
-	// is the default.
+	// LockDelay is how long a master that lost its memory waits before
+	// its empty state may be trusted when too few masters with memory
+	// remain to rejoin (a majority restarted): every lease it granted is
+	// over by then. At least MaxLease + RoundTimeout, which is the
+	// default.
 	LockDelay time.Duration
 }
 
@@ -48,17 +65,17 @@ func (c *Config) setDefaults() {
 	if c.RequestTimeout == 0 {
 		c.RequestTimeout = 5 * time.Second
 	}
+	if c.RoundTimeout == 0 {
+		c.RoundTimeout = 100 * time.Millisecond
+	}
 	if c.ReplicationInterval == 0 {
 		c.ReplicationInterval = 100 * time.Millisecond
-	}
-	if c.PromiseTTL == 0 {
-		c.PromiseTTL = 2 * time.Second
 	}
 	if c.MaxLease == 0 {
 		c.MaxLease = time.Minute
 	}
 	if c.LockDelay == 0 {
-		c.LockDelay = c.MaxLease + c.PromiseTTL
+		c.LockDelay = c.MaxLease + c.RoundTimeout
 	}
 }
 
@@ -69,6 +86,7 @@ func (c *Config) validate() error {
 		v    time.Duration
 	}{
 		{"RequestTimeout", c.RequestTimeout},
+		{"RoundTimeout", c.RoundTimeout},
 		{"ReplicationInterval", c.ReplicationInterval},
 		{"PromiseTTL", c.PromiseTTL},
 		{"MaxLease", c.MaxLease},
@@ -78,8 +96,8 @@ func (c *Config) validate() error {
 			return fmt.Errorf("%w: %s is negative", ErrInvalid, d.name)
 		}
 	}
-	if c.LockDelay < c.MaxLease+c.PromiseTTL {
-		return fmt.Errorf("%w: LockDelay %v is shorter than MaxLease + PromiseTTL (%v)", ErrInvalid, c.LockDelay, c.MaxLease+c.PromiseTTL)
+	if c.LockDelay < c.MaxLease+c.RoundTimeout {
+		return fmt.Errorf("%w: LockDelay %v is shorter than MaxLease + RoundTimeout (%v)", ErrInvalid, c.LockDelay, c.MaxLease+c.RoundTimeout)
 	}
 	if c.W < 0 {
 		return fmt.Errorf("%w: W is negative", ErrInvalid)

@@ -3,9 +3,10 @@ package locker
 import "errors"
 
 // The errors of locker's operations. A failed write always matches
-// ErrNoQuorum; when the masters that answered refused because another
-// value holds the key, it matches ErrLocked (Lock) or ErrNotOwner (Update,
-// ExtendLease, Release) too. Compare with errors.Is.
+// ErrNoQuorum; when a quorum's state refused it, it matches ErrLocked
+// (Lock), ErrNotOwner (Update, ExtendLease, Release) or ErrNotFound too,
+// and when it may have taken effect, ErrIndeterminate. Compare with
+// errors.Is.
 var (
 	// ErrNoQuorum: fewer than W masters granted or acknowledged the write.
 	ErrNoQuorum = errors.New("locker: no quorum")
@@ -23,4 +24,20 @@ var (
 	ErrStopped = errors.New("locker: node stopped")
 	// ErrExists: a lease-holder is already running on the actor system.
 	ErrExists = errors.New("locker: already started on this actor system")
+	// ErrIndeterminate: the write failed after its own state was proposed
+	// to the masters, so it may have taken effect (now or later, when
+	// another call completes it). It also matches ErrNoQuorum. Read the key
+	// to learn its state; a Lock retried with the same value that finds
+	// the key held by that value was the one that took effect.
+	ErrIndeterminate error = indeterminate{}
 )
+
+type indeterminate struct{}
+
+func (indeterminate) Error() string {
+	return "locker: indeterminate: the write may have taken effect; Read the key to learn its state"
+}
+
+// Is makes ErrIndeterminate match ErrNoQuorum: the write did not reach a
+// quorum as far as the caller can tell.
+func (indeterminate) Is(target error) bool { return target == ErrNoQuorum }

@@ -2,61 +2,43 @@ package locker
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"slices"
+	"math/rand/v2"
 	"time"
 
-	"github.com/protolocker/locker/cluster"
-	"github.com/protolocker/locker/messages"
+	"github.com/protolocker/locker/internal/quorum"
+	"github.com/protolocker/locker/internal/view"
+	"github.com/protolocker/locker/internal/viewchange"
+	"github.com/protolocker/locker/lease"
 )
-
-// viewKey is the reserved key whose lock serializes membership changes.
-const viewKey = reservedPrefix + "view"
 
 // reservedPrefix starts the keys locker keeps for itself; user keys may
 // not start with it.
 const reservedPrefix = "\x00locker/"
 
-// SetNodes installs a new membership on every node named before and
-// after, this one included. It changes at most one master per call (add
-// one, remove one, or promote a replica), so that a quorum of the old view
-// and one of the new always share a master; replicas change freely. W
-// follows: a majority of the new masters if it was a majority before,
-// else unchanged.
-//
-// The change is serialized by a quorum lock on a reserved key in the old
-// view, so concurrent changes cannot both win. It returns once W of the
-// old masters and W of the new acknowledged the new view; the other nodes
-// get it best-effort, and voters that missed it are brought up to date by
-// the next coordinator they refuse.
+// maxKeyLen bounds a key's length in bytes.
+const maxKeyLen = lease.MaxKeyLen
+
+// SetNodes changes the membership to masters and replicas. Any change is
+// safe, including several masters at once and any sequence of changes:
+// the old view is sealed and its state moved into the new masters before
+// they vote (docs/protocol.md, "Views"). W follows: a majority of the new
+// masters if it was a majority before, else unchanged (within the new
+// masters' number). It needs W masters of the old view and W of the new
+// one, and returns once the new view is chosen; nodes that missed it
+// learn it from the first master that refuses them.
 func (n *Node) SetNodes(ctx context.Context, masters, replicas []string) error {
 	cur := n.members.Load()
 	w := cur.W
-	if w == cluster.Majority(len(cur.Masters)) {
+	if w == quorum.Majority(len(cur.Masters)) || w > len(masters) {
 		w = 0
 	}
-	next, err := cluster.NewView(cur.Version+1, masters, replicas, w)
+	target, err := view.NewView(cur.Version+1, masters, replicas, w)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	added, removed := diff(next.Masters, cur.Masters), diff(cur.Masters, next.Masters)
-	if len(added)+len(removed) > 1 {
-		return fmt.Errorf("%w: SetNodes changes one master at a time; this change adds %q and removes %q: "+
-			"call SetNodes once per master, adding before removing (add %q, then remove %q)",
-			ErrInvalid, added, removed, added, removed)
-	}
-	return n.install(ctx, cur, next)
-}
-
-// diff returns the elements of a that b lacks.
-func diff(a, b []string) []string {
-	var d []string
-	for _, x := range a {
-		if !slices.Contains(b, x) {
-			d = append(d, x)
-		}
-	}
-	return d
+	return n.changeTo(ctx, target)
 }
 
 // SetW sets the number of votes a write needs: a majority of the masters
@@ -66,91 +48,110 @@ func (n *Node) SetW(ctx context.Context, w int) error {
 	if w == 0 {
 		return fmt.Errorf("%w: W must be positive", ErrInvalid)
 	}
-	next, err := cluster.NewView(cur.Version+1, cur.Masters, cur.Replicas, w)
+	target, err := view.NewView(cur.Version+1, cur.Masters, cur.Replicas, w)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	return n.install(ctx, cur, next)
+	return n.changeTo(ctx, target)
 }
 
-// install takes the view lock in cur, pushes next, and releases the lock.
-func (n *Node) install(ctx context.Context, cur, next cluster.View) error {
+// errConcurrent is the error of a change that lost to another.
+var errConcurrent = errors.New("another membership change committed first")
+
+// changeTo runs view changes to target's masters, replicas and W until
+// one commits it, retrying after conflicts with other coordinators within
+// the context. A concurrent change that commits another view first ends
+// it with an error wrapping ErrNoQuorum.
+func (n *Node) changeTo(ctx context.Context, target view.View) error {
 	ctx, cancel, err := n.bound(ctx)
 	defer cancel()
 	if err != nil {
 		return err
 	}
-	token := []byte(fmt.Sprintf("%s@%d", n.Address(), next.Hash()))
-	if _, err := n.twoPhase(ctx, messages.Op_OP_LOCK, viewKey, nil, token, n.viewLease(ctx)); err != nil {
-		return fmt.Errorf("membership change to view %d: %w", next.Version, err)
-	}
-	defer func() {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), n.cfg.RequestTimeout)
-		defer cancel()
-		_, _ = n.conditional(rctx, &messages.CondRequest{Op: messages.Op_OP_RELEASE, Key: viewKey, Value: token})
-	}()
-	if now := n.members.Load(); now.Version != cur.Version {
-		return fmt.Errorf("%w: membership changed concurrently (now view %d); retry against it", ErrNoQuorum, now.Version)
-	}
-	return n.push(ctx, cur, next)
-}
-
-// viewLease is the lease of the view lock: the context's time left,
-// within MaxLease.
-func (n *Node) viewLease(ctx context.Context) time.Duration {
-	d := n.cfg.MaxLease
-	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
-		d = max(time.Until(dl), time.Millisecond)
-	}
-	return d
-}
-
-// push sends next to every node of cur and next, and waits for W masters
-// of each.
-func (n *Node) push(ctx context.Context, cur, next cluster.View) error {
-	targets := cur.Nodes()
-	for _, a := range next.Nodes() {
-		if !slices.Contains(targets, a) {
-			targets = append(targets, a)
+	for attempt := 0; ; attempt++ {
+		from := n.members.Load()
+		if from.Version >= target.Version && attempt > 0 {
+			return fmt.Errorf("%w: %w (now view %d); retry against it", ErrNoQuorum, errConcurrent, from.Version)
+		}
+		out, problem, err := n.change(ctx, from, target)
+		switch {
+		case err != nil:
+			return err
+		case out == viewchange.OK:
+			return nil
+		case out == viewchange.Completed:
+			return fmt.Errorf("%w: %w: view %d; retry against it", ErrNoQuorum, errConcurrent, n.members.Load().Version)
+		case out == viewchange.NoQuorum:
+			return fmt.Errorf("%w: membership change to view %d: %s", ErrNoQuorum, from.Version+1, problem)
+		}
+		if !n.sleep(ctx, backoff(attempt)) {
+			return fmt.Errorf("%w: membership change to view %d: %s", ErrNoQuorum, from.Version+1, problem)
 		}
 	}
-	if !slices.Contains(targets, n.Address()) {
-		targets = append(targets, n.Address())
-	}
-	if len(targets) > indexMask+1 {
-		return fmt.Errorf("%w: more than %d nodes", ErrInvalid, indexMask+1)
-	}
-	call := n.open(len(targets))
-	defer call.Close()
-	for i, a := range targets {
-		n.send(a, &messages.ViewUpdate{ReqId: call.ID | uint64(i), View: next.Proto()})
-	}
-	oldAcks := newTally(cur.W, len(cur.Masters))
-	newAcks := newTally(next.W, len(next.Masters))
-	err := n.gather(ctx, call, phase{
-		targets: targets,
-		on: func(msg any, i int) bool {
-			r, ok := msg.(*messages.ViewAck)
-			if !ok || r.GetVersion() < next.Version {
-				return false
-			}
-			if j, ok := slices.BinarySearch(cur.Masters, targets[i]); ok {
-				oldAcks.add(j, true)
-			}
-			if j, ok := slices.BinarySearch(next.Masters, targets[i]); ok {
-				newAcks.add(j, true)
-			}
-			return true
-		},
-		done: func() bool { return oldAcks.outcome() == won && newAcks.outcome() == won },
-	})
-	if err != nil {
-		return fmt.Errorf("%w: view %d acknowledged by %d of %d old and %d of %d new masters: %w",
-			ErrNoQuorum, next.Version, oldAcks.yes, len(cur.Masters), newAcks.yes, len(next.Masters), err)
-	}
-	return nil
 }
 
-func viewUpdate(v cluster.View) *messages.ViewUpdate {
-	return &messages.ViewUpdate{View: v.Proto()}
+// change runs one view change from view from to target's masters,
+// replicas and W, hosting its state machine on the caller's goroutine.
+func (n *Node) change(ctx context.Context, from, target view.View) (viewchange.Outcome, string, error) {
+	to, err := view.NewView(from.Version+1, target.Masters, target.Replicas, target.W)
+	if err != nil {
+		return viewchange.NoQuorum, "", fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	call := n.sink.Open(4*(len(from.Nodes())+len(to.Nodes())) + 16)
+	defer call.Close()
+	ch := viewchange.New(viewchange.Config{
+		LockDelay: int64(n.cfg.LockDelay), RoundTimeout: int64(n.cfg.RoundTimeout), PageLimit: lease.DumpLimit,
+	}, from, to, n.local.Ballot(), call.ID)
+	send := func(sends []viewchange.Send) {
+		for _, s := range sends {
+			n.send(s.To, s.Msg)
+		}
+	}
+	send(ch.Start(n.now()))
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for !ch.Done() {
+		timer.Reset(time.Duration(ch.Deadline() - n.now()))
+		select {
+		case r := <-call.Replies:
+			send(ch.Step(n.now(), r))
+		case <-timer.C:
+			send(ch.Tick(n.now()))
+		case <-ctx.Done():
+			return viewchange.NoQuorum, "the call's context ended: " + ctx.Err().Error(), nil
+		case <-n.stopped:
+			return viewchange.NoQuorum, "", ErrStopped
+		}
+	}
+	higher, newer := ch.Higher()
+	n.local.Observe(higher)
+	if newer != nil {
+		n.adopt(*newer)
+	}
+	out, problem := ch.Outcome()
+	if out == viewchange.OK || out == viewchange.Completed {
+		n.adopt(ch.Committed())
+	}
+	return out, problem, nil
+}
+
+// backoff is a jittered wait before retry attempt, doubling from 5ms to
+// at most 200ms.
+func backoff(attempt int) time.Duration {
+	d := 5 * time.Millisecond << min(attempt, 5)
+	return d/2 + rand.N(d/2+1)
+}
+
+// sleep waits d; false if ctx ends or the node stops first.
+func (n *Node) sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	case <-n.stopped:
+		return false
+	}
 }

@@ -4,34 +4,43 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"github.com/asynkron/protoactor-go/eventstream"
 
 	holder "github.com/protolocker/locker/actor"
-	"github.com/protolocker/locker/cluster"
+	"github.com/protolocker/locker/internal/proposer"
+	"github.com/protolocker/locker/internal/sink"
+	"github.com/protolocker/locker/internal/view"
 	"github.com/protolocker/locker/lease"
 )
 
 // sinkID is the process id of a node's reply sink.
 const sinkID = "locker-replies"
 
-// Node is one node's handle on the store: it coordinates the writes it is
-// asked for and serves local reads. Its methods are safe for concurrent
-// use.
+// Node is one node's handle on the store: it runs the calls it is asked
+// for (it is their proposer) and serves local reads. Its methods are safe
+// for concurrent use.
 type Node struct {
-	system   *actor.ActorSystem
-	cfg      Config
-	members  *cluster.Membership
-	holder   *holder.Holder
-	self     *actor.PID
-	sink     *cluster.Sink
-	replyTo  *actor.PID
-	store    *lease.Store
-	pids     sync.Map // address -> *actor.PID of its lease-holder
-	suspects suspects
+	system  *actor.ActorSystem
+	cfg     Config
+	members *view.Membership
+	holder  *holder.Holder
+	self    *actor.PID
+	sink    *sink.Sink
+	replyTo *actor.PID
+	store   *lease.Store
+	local   *proposer.Local
+	epoch   time.Time
+	pids    sync.Map // address -> *actor.PID of its lease-holder
+	down    downSet
+	sub     *eventstream.Subscription
+	maint   maintenance
 
 	stopOnce sync.Once
 	stopped  chan struct{}
+	bg       sync.WaitGroup // background calls: repairs, rejoins
 }
 
 // Start spawns the node's lease-holder on system (one per system) and
@@ -49,25 +58,32 @@ func Start(system *actor.ActorSystem, cfg Config) (*Node, error) {
 	if len(masters) == 0 {
 		masters = []string{system.Address()}
 	}
-	view, err := cluster.NewView(1, masters, cfg.Replicas, cfg.W)
+	v, err := view.NewView(1, masters, cfg.Replicas, cfg.W)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	n := &Node{
 		system:  system,
 		cfg:     cfg,
-		members: cluster.NewMembership(view),
+		members: view.NewMembership(v),
+		epoch:   time.Now(),
 		stopped: make(chan struct{}),
 	}
-	n.holder = holder.New(holder.Config{
+	addr := system.Address()
+	// A lone master with no replicas has no client outside its process:
+	// nothing it granted can outlive a restart.
+	alone := len(v.Masters) == 1 && v.Masters[0] == addr && len(v.Replicas) == 0
+	n.local = proposer.NewLocal(holder.Index(addr), wallMicros, uint64(time.Now().UnixNano()))
+	n.holder = holder.New(addr, holder.Config{
 		Members:             n.members,
-		PromiseTTL:          cfg.PromiseTTL,
 		ReplicationInterval: cfg.ReplicationInterval,
 		MaxLease:            cfg.MaxLease,
-		LockDelay:           cfg.LockDelay,
+		TombstoneTTL:        cfg.MaxLease + cfg.ReplicationInterval,
+		Voting:              cfg.Bootstrap || alone,
+		Host:                n,
 	})
 	n.store = n.holder.Store()
-	if n.sink, err = cluster.NewSink(system, sinkID); err != nil {
+	if n.sink, err = sink.NewSink(system, sinkID); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrExists, err)
 	}
 	n.replyTo = n.sink.PID()
@@ -75,6 +91,7 @@ func Start(system *actor.ActorSystem, cfg Config) (*Node, error) {
 		n.sink.Close()
 		return nil, fmt.Errorf("%w: %w", ErrExists, err)
 	}
+	n.sub = n.watchEndpoints()
 	return n, nil
 }
 
@@ -84,6 +101,8 @@ func Start(system *actor.ActorSystem, cfg Config) (*Node, error) {
 func (n *Node) Stop() {
 	n.stopOnce.Do(func() {
 		close(n.stopped)
+		n.system.EventStream.Unsubscribe(n.sub)
+		n.bg.Wait()
 		holder.Unregister(n.system)
 		_ = n.system.Root.StopFuture(n.self).Wait()
 		n.sink.Close()
@@ -102,14 +121,20 @@ func (n *Node) View() (masters, replicas []string, w int, version uint64) {
 	return v.Masters, v.Replicas, v.W, v.Version
 }
 
-// Voting reports whether this node's lease-holder votes. A master starts
-// by asking the other masters for their token counters and, if it is a
-// restart, waits out LockDelay; until then it refuses votes
-// (docs/protocol.md, "Restarts"). Other nodes report true.
-func (n *Node) Voting() bool { return n.holder.Voting() }
+// Voting reports whether this node's lease-holder has complete memory: a
+// master that starts without Bootstrap rejoins first (docs/protocol.md,
+// "Restarts and first starts"), and votes once it has. A node that is not
+// a master of its view reports whether it would vote if promoted.
+func (n *Node) Voting() bool { return n.holder.Voting() && !n.holder.Sealed() }
 
 // Stats returns the counters of the node's lease-holder.
 func (n *Node) Stats() holder.Stats { return n.holder.Stats() }
+
+// now is the node's monotonic clock, in ns, for its calls.
+func (n *Node) now() int64 { return int64(time.Since(n.epoch)) }
+
+// wallMicros is the wall clock in microseconds: the floor of ballots.
+func wallMicros() int64 { return time.Now().UnixMicro() }
 
 // holderPID returns the PID of the lease-holder at addr, cached so that
 // protoactor's per-PID process cache is reused.
@@ -148,4 +173,12 @@ func (n *Node) bound(ctx context.Context) (context.Context, context.CancelFunc, 
 	}
 	ctx, cancel := context.WithTimeout(ctx, n.cfg.RequestTimeout)
 	return ctx, cancel, nil
+}
+
+// adopt installs a newer view learned from a master, here and on the
+// node's lease-holder.
+func (n *Node) adopt(v view.View) {
+	if n.members.Install(v) {
+		n.tell(n.Address(), holder.AdoptView{View: v})
+	}
 }

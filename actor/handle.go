@@ -3,129 +3,86 @@ package actor
 import (
 	protoactor "github.com/asynkron/protoactor-go/actor"
 
-	"github.com/protolocker/locker/cluster"
-	"github.com/protolocker/locker/lease"
 	"github.com/protolocker/locker/messages"
 )
 
-// handle answers one protocol message and reports whether it knew its
-// type.
-func (h *Holder) handle(ctx protoactor.Context, msg any) bool {
+// handle answers one protocol message with what the acceptor returns.
+func (h *Holder) handle(ctx protoactor.Context, msg any) {
 	now := h.Now()
-	// Sweep what is due before deciding: the timer may not have fired yet,
-	// and a lease past its deadline must not block, extend or answer.
-	h.stats.expired.Add(uint64(h.table.Expire(now)))
+	h.stats.expired.Add(uint64(h.acc.Expire(now))) // sweep what is due before answering
+	from := ""
+	if s := ctx.Sender(); s != nil {
+		from = s.Address
+	}
+	h.observe(msg)
+	if r, ok := msg.(*messages.SyncReply); ok {
+		h.stats.requests.Add(1)
+		if h.acc.ApplySync(now, from, r) && from != "" {
+			ctx.Request(protoactor.NewPID(from, Name), h.acc.SyncRequest(from, 0))
+		}
+		return
+	}
+	reply, known := h.acc.Handle(now, from, msg)
+	if !known {
+		h.stats.unknown.Add(1)
+		return
+	}
+	h.stats.requests.Add(1)
+	h.count(reply)
+	if reply != nil && ctx.Sender() != nil {
+		ctx.Respond(reply)
+	}
+}
+
+// observe tells the node of writes it sees, so that its one-round path
+// drops keys another proposer wrote.
+func (h *Holder) observe(msg any) {
+	if h.cfg.Host == nil {
+		return
+	}
 	switch m := msg.(type) {
-	case *messages.PromiseRequest:
-		if v, ok := h.checkView(m.GetViewVersion(), m.GetViewHash()); !ok {
-			ctx.Respond(&messages.PromiseReply{ReqId: m.GetReqId(), Status: messages.Status_STATUS_WRONG_VIEW, View: v.Proto()})
-			return true
+	case *messages.Accept:
+		h.cfg.Host.Observed(m.GetKey(), m.GetBallot())
+	case *messages.Learn:
+		for _, l := range m.GetEntries() {
+			h.cfg.Host.Observed(l.GetKey(), l.GetBallot())
 		}
-		if !h.Voting() {
-			ctx.Respond(&messages.PromiseReply{ReqId: m.GetReqId(), Status: messages.Status_STATUS_NOT_READY})
-			return true
+	case *messages.SyncReply:
+		for _, l := range m.GetEntries() {
+			h.cfg.Host.Observed(l.GetKey(), l.GetBallot())
 		}
-		s, max := h.table.Promise(now, m.GetKey(), m.GetExpectAbsent(), m.GetExpected(), m.GetTag())
-		h.count(s)
-		ctx.Respond(&messages.PromiseReply{ReqId: m.GetReqId(), Status: wireStatus(s), MaxToken: max})
-	case *messages.CommitRequest:
-		op, _ := OpFromWire(m.GetOp())
-		lease := m.GetLeaseNs()
-		if h.tooLong(lease) {
-			lease = -1 // refused as a bad request
-		}
-		s, token := h.table.Commit(now, m.GetKey(), m.GetTag(), op, m.GetValue(), m.GetToken(), lease)
-		h.count(s)
-		ctx.Respond(&messages.CommitReply{ReqId: m.GetReqId(), Status: wireStatus(s), Token: token})
-	case *messages.AbortRequest:
-		h.stats.requests.Add(1)
-		h.table.Abort(m.GetKey(), m.GetTag())
-	case *messages.CondRequest:
-		h.cond(ctx, now, m)
-	case *messages.ReadRequest:
-		h.stats.requests.Add(1)
-		r := &messages.ReadReply{ReqId: m.GetReqId(), Status: messages.Status_STATUS_NOT_FOUND}
-		if !h.Voting() {
-			r.Status = messages.Status_STATUS_NOT_READY // its empty table says nothing
-		} else if e, ok := h.table.Get(m.GetKey()); ok && e.ExpiresAt > now {
-			r.Status, r.Value, r.Token = messages.Status_STATUS_OK, e.Value, e.Token
-		}
-		ctx.Respond(r)
-	case *messages.ReplicationBatch:
-		h.replay(now, m)
-	case *messages.ViewUpdate:
-		h.installView(ctx, m)
-	case *messages.Hello:
-		h.onHello(ctx, m)
-	case *messages.HelloReply:
-		h.onHelloReply(m)
-	case *messages.Ping:
-		ctx.Respond(&messages.Pong{ReqId: m.GetReqId()})
-	default:
-		return false
 	}
-	return true
 }
 
-func (h *Holder) cond(ctx protoactor.Context, now int64, m *messages.CondRequest) {
-	reply := &messages.CondReply{ReqId: m.GetReqId()}
-	if v, ok := h.checkView(m.GetViewVersion(), m.GetViewHash()); !ok {
-		reply.Status, reply.View = messages.Status_STATUS_WRONG_VIEW, v.Proto()
-		ctx.Respond(reply)
+// count records refusals that say something about the input.
+func (h *Holder) count(reply any) {
+	s, ok := reply.(interface{ GetStatus() messages.Status })
+	if !ok {
 		return
 	}
-	var s lease.Status
-	switch {
-	case !h.Voting():
-		reply.Status = messages.Status_STATUS_NOT_READY
-		ctx.Respond(reply)
-		return
-	case m.GetOp() == messages.Op_OP_EXTEND && h.tooLong(m.GetLeaseNs()):
-		s = lease.BadRequest
-	case m.GetOp() == messages.Op_OP_EXTEND:
-		s, reply.Token = h.table.Extend(now, m.GetKey(), m.GetValue(), m.GetLeaseNs(), m.GetTokenHint())
-	case m.GetOp() == messages.Op_OP_RELEASE:
-		s, reply.Token = h.table.Release(now, m.GetKey(), m.GetValue(), m.GetTokenHint())
-	default:
-		s = lease.BadRequest
-	}
-	h.count(s)
-	reply.Status = wireStatus(s)
-	ctx.Respond(reply)
-}
-
-// checkView reports whether a vote names this node's view, and this node
-// is a master of it; it returns the node's view for the refusal.
-func (h *Holder) checkView(version, hash uint64) (cluster.View, bool) {
-	v := h.cfg.Members.Load()
-	if version == v.Version && hash == v.Hash() && v.IsMaster(h.self.Address) {
-		return v, true
-	}
-	h.stats.wrongView.Add(1)
-	return v, false
-}
-
-// tooLong reports a lease above the holder's MaxLease: a master refuses
-// it, since its lock-delay after a restart covers MaxLease only.
-func (h *Holder) tooLong(lease int64) bool {
-	return h.cfg.MaxLease > 0 && lease > int64(h.cfg.MaxLease)
-}
-
-func (h *Holder) count(s lease.Status) {
-	h.stats.requests.Add(1)
-	if s == lease.BadRequest {
+	switch s.GetStatus() {
+	case messages.Status_STATUS_BAD_REQUEST:
 		h.stats.badRequests.Add(1)
+	case messages.Status_STATUS_WRONG_VIEW:
+		h.stats.wrongView.Add(1)
 	}
 }
 
-func (h *Holder) installView(ctx protoactor.Context, m *messages.ViewUpdate) {
-	h.stats.requests.Add(1)
-	v, err := cluster.FromProto(m.GetView())
-	if err != nil {
-		h.stats.badRequests.Add(1)
+// onSyncTick asks every other master for its changes, and tells the node
+// what needs a proposer.
+func (h *Holder) onSyncTick(ctx protoactor.Context) {
+	if h.stopped {
 		return
 	}
-	h.cfg.Members.Install(v)
-	h.onView(h.cfg.Members.Load())
-	ctx.Respond(&messages.ViewAck{ReqId: m.GetReqId(), Version: h.cfg.Members.Load().Version})
+	defer h.ticker.Reset(h.cfg.ReplicationInterval)
+	self := h.self.Address
+	for _, m := range h.acc.View().Masters {
+		if m != self {
+			ctx.Request(protoactor.NewPID(m, Name), h.acc.SyncRequest(m, 0))
+			h.stats.syncs.Add(1)
+		}
+	}
+	if h.cfg.Host != nil {
+		h.cfg.Host.Maintain(h.acc.Suspects(), h.acc.Voting(), h.acc.Sealed())
+	}
 }

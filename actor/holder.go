@@ -1,14 +1,16 @@
 package actor
 
 import (
+	"hash/fnv"
 	"math/rand/v2"
 	"sync/atomic"
 	"time"
 
 	protoactor "github.com/asynkron/protoactor-go/actor"
 
-	"github.com/protolocker/locker/cluster"
+	"github.com/protolocker/locker/internal/view"
 	"github.com/protolocker/locker/lease"
+	"github.com/protolocker/locker/messages"
 )
 
 // Name is the id under which every node spawns its lease-holder, so that
@@ -17,67 +19,94 @@ const Name = "locker"
 
 // Config configures a lease-holder.
 type Config struct {
-	Members             *cluster.Membership // the node's view, shared with its coordinator
-	PromiseTTL          time.Duration       // life of an unused promise
-	ReplicationInterval time.Duration       // how often masters push their log to replicas
-	MaxLease            time.Duration       // longest lease a master grants; 0: no bound
-	LockDelay           time.Duration       // a restarted master's wait before voting (>= MaxLease + PromiseTTL)
+	Members             *view.Membership // the node's view: the holder publishes its acceptor's view here
+	ReplicationInterval time.Duration    // how often it syncs with every master (anti-entropy)
+	MaxLease            time.Duration    // longest lease it accepts; 0: no bound
+	TombstoneTTL        time.Duration    // how long it keeps a free key
+	Voting              bool             // its memory counts as complete from the start (Bootstrap, a lone master)
+	Host                Host             // the node: told of writes seen and of work for a proposer
+}
+
+// Host is what the lease-holder tells its node. Its methods are called on
+// the holder's goroutine and must not block.
+type Host interface {
+	// Observed says that key was written at ballot b (by any proposer).
+	Observed(key string, b uint64)
+	// Maintain is called every ReplicationInterval with the acceptor's
+	// state: keys a repair read should write back, whether its memory is
+	// complete (voting), and whether a view change seals it.
+	Maintain(suspects []string, voting, sealed bool)
 }
 
 // Holder is the lease-holder of one node. Create it with New, spawn it
-// with Props under Name, read its table with Store.
+// with Spawn, read its keys with Store.
 type Holder struct {
-	cfg         Config
-	table       *lease.Table
-	epoch       time.Time
-	stats       counters
-	incarnation uint64      // random per holder: tells a restart from a first start
-	voting      atomic.Bool // out of recovery
+	cfg   Config
+	acc   *lease.Acceptor
+	epoch time.Time
+	stats counters
+
+	voting atomic.Bool
+	sealed atomic.Bool
+	keys   atomic.Int64
 
 	// Owned by the actor's goroutine.
-	self      *protoactor.PID
-	send      func(*protoactor.PID, any)
-	expiry    *time.Timer
-	expiryAt  int64 // when expiry fires; 0 when disarmed
-	replicate *time.Timer
-	stopped   bool
-	rec       *recovery         // non-nil while not voting
-	known     map[string]uint64 // incarnation last greeted from each master
+	self     *protoactor.PID
+	send     func(*protoactor.PID, any)
+	expiry   *time.Timer
+	expiryAt int64 // when expiry fires; 0 when disarmed
+	ticker   *time.Timer
+	stopped  bool
 }
 
-// New returns a lease-holder with an empty table.
-func New(cfg Config) *Holder {
-	return &Holder{
-		cfg:         cfg,
-		table:       lease.NewTable(int64(cfg.PromiseTTL)),
-		epoch:       time.Now(),
-		incarnation: rand.Uint64(),
-		known:       make(map[string]uint64),
-	}
+// New returns a lease-holder whose acceptor starts in cfg.Members' view
+// with no keys. self is the node's address.
+func New(self string, cfg Config) *Holder {
+	h := &Holder{cfg: cfg, epoch: time.Now()}
+	h.acc = lease.New(lease.Config{
+		Self: self, View: cfg.Members.Load(), Incarnation: rand.Uint64() | 1,
+		MaxLease: int64(cfg.MaxLease), TombstoneTTL: int64(cfg.TombstoneTTL),
+		Voting: cfg.Voting, Now: 0,
+	})
+	h.voting.Store(cfg.Voting)
+	return h
+}
+
+// Index returns 8 bits of a hash of addr: the low bits of a node's ballots.
+func Index(addr string) uint64 {
+	f := fnv.New64a()
+	_, _ = f.Write([]byte(addr))
+	return f.Sum64()
 }
 
 // Props returns the props to spawn the holder with. The producer returns
 // the same holder on every restart, so a supervised restart keeps the
-// table.
+// acceptor.
 func (h *Holder) Props() *protoactor.Props {
 	return protoactor.PropsFromProducer(func() protoactor.Actor { return h })
 }
 
-// Store returns the table's concurrent read view.
-func (h *Holder) Store() *lease.Store { return h.table.Store() }
+// Store returns the acceptor's concurrent read view.
+func (h *Holder) Store() *lease.Store { return h.acc.Store() }
 
 // Now returns the holder's monotonic clock in nanoseconds.
 func (h *Holder) Now() int64 { return int64(time.Since(h.epoch)) }
 
-// Voting reports whether the holder votes: a master votes once it has
-// recovered (see recovery); other nodes always report true.
+// Voting reports whether the acceptor's memory is complete: a master
+// votes once it has (docs/protocol.md, "Restarts").
 func (h *Holder) Voting() bool { return h.voting.Load() }
 
-// Stats returns a snapshot of the holder's counters.
-func (h *Holder) Stats() Stats { return h.stats.snapshot() }
+// Sealed reports whether a view change seals the acceptor's view.
+func (h *Holder) Sealed() bool { return h.sealed.Load() }
 
-type tick struct{}
-type replicateTick struct{}
+// Stats returns a snapshot of the holder's counters.
+func (h *Holder) Stats() Stats { return h.stats.snapshot(h) }
+
+type expiryTick struct{}
+type syncTick struct{}
+
+// AdoptView asks the holder to move to a newer view learned elsewhere.
+type AdoptView struct{ View view.View }
 
 // Receive handles one message.
 func (h *Holder) Receive(ctx protoactor.Context) {
@@ -92,30 +121,28 @@ func (h *Holder) Receive(ctx protoactor.Context) {
 	case *protoactor.Stopping:
 		h.stop()
 	case *protoactor.Stopped, *protoactor.Restarting, protoactor.AutoReceiveMessage, protoactor.SystemMessage:
-	case tick:
+	case expiryTick:
 		h.expiryAt = 0
-		h.stats.expired.Add(uint64(h.table.Expire(h.Now())))
-	case replicateTick:
-		h.push(ctx)
-	case probeTick:
-		h.onProbeTick(ctx)
+		h.stats.expired.Add(uint64(h.acc.Expire(h.Now())))
+	case syncTick:
+		h.onSyncTick(ctx)
+	case AdoptView:
+		h.acc.Adopt(m.View)
+	case *messages.Ping:
+		ctx.Respond(&messages.Pong{ReqId: m.GetReqId()})
 	default:
-		if !h.handle(ctx, m) {
-			h.stats.unknown.Add(1)
-		}
+		h.handle(ctx, m)
 	}
+	h.publish()
 	h.schedule()
 }
 
 func (h *Holder) start(ctx protoactor.Context) {
 	h.self = ctx.Self()
-	system := ctx.ActorSystem()
-	h.send = system.Root.Send
+	h.send = ctx.ActorSystem().Root.Send
 	h.stopped = false
-	h.onView(h.cfg.Members.Load())
-	if !h.voting.Load() && h.rec == nil {
-		h.beginRecovery(ctx)
-	}
+	self, send := h.self, h.send
+	h.ticker = time.AfterFunc(h.cfg.ReplicationInterval, func() { send(self, syncTick{}) })
 }
 
 func (h *Holder) stop() {
@@ -124,22 +151,27 @@ func (h *Holder) stop() {
 		h.expiry.Stop()
 		h.expiryAt = 0
 	}
-	if h.replicate != nil {
-		h.replicate.Stop()
-	}
-	if h.rec != nil && h.rec.timer != nil {
-		h.rec.timer.Stop()
+	if h.ticker != nil {
+		h.ticker.Stop()
 	}
 }
 
-// schedule arms the expiry timer for the table's next deadline, rounded up
-// to the millisecond (the expiry tick): entries are gone at most 1 ms
-// after their deadline, plus the mailbox's latency.
+// publish mirrors the acceptor's view and state for the node.
+func (h *Holder) publish() {
+	h.cfg.Members.Install(h.acc.View())
+	h.voting.Store(h.acc.Voting())
+	h.sealed.Store(h.acc.Sealed())
+	h.keys.Store(int64(h.acc.Len()))
+}
+
+// schedule arms the expiry timer for the acceptor's next deadline, rounded
+// up to the millisecond (the expiry tick): a lease is gone from the node
+// at most 1 ms after its deadline, plus the mailbox's latency.
 func (h *Holder) schedule() {
 	if h.stopped || h.self == nil {
 		return
 	}
-	next, ok := h.table.NextDeadline()
+	next, ok := h.acc.NextDeadline()
 	if !ok || (h.expiryAt != 0 && h.expiryAt <= next) {
 		return
 	}
@@ -149,20 +181,8 @@ func (h *Holder) schedule() {
 	d := time.Duration(at - h.Now())
 	if h.expiry == nil {
 		self, send := h.self, h.send
-		h.expiry = time.AfterFunc(d, func() { send(self, tick{}) })
+		h.expiry = time.AfterFunc(d, func() { send(self, expiryTick{}) })
 		return
 	}
 	h.expiry.Reset(d)
-}
-
-// onView adapts the holder to a newly installed view: masters with
-// replicas log their commits and push them on a timer.
-func (h *Holder) onView(v cluster.View) {
-	logging := v.IsMaster(h.self.Address) && len(v.Replicas) > 0
-	h.table.SetLogging(logging)
-	if !logging || h.replicate != nil {
-		return
-	}
-	self, send := h.self, h.send
-	h.replicate = time.AfterFunc(h.cfg.ReplicationInterval, func() { send(self, replicateTick{}) })
 }

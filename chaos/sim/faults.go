@@ -85,7 +85,7 @@ func (w *World) crashOne() {
 	}
 	w.stats.Crashes++
 	if w.trace != nil {
-		w.trace("%v crash %s", w.Now(), n.addr)
+		w.trace("%v crash %s (newest view %d %v, %d down)", w.Now(), n.addr, newest.Version, newest.Masters, down)
 	}
 	n.crash()
 	w.after(int64(w.p.FaultEvery)/2+w.rng.Int64N(int64(w.p.FaultEvery)*2), func() {
@@ -102,7 +102,7 @@ func (w *World) crashOne() {
 func (w *World) newest() view.View {
 	var v view.View
 	for _, n := range w.nodes {
-		if n.alive && n.acc.View().Version > v.Version {
+		if n.alive && n.acc != nil && n.acc.View().Version > v.Version {
 			v = n.acc.View()
 		}
 	}

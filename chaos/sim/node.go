@@ -59,7 +59,22 @@ func (w *World) build() {
 	}
 }
 
-// initial is the configured view every node starts with.
+// config is the view a node boots with: its configuration, version 1. An
+// operator keeps configurations current, so a node that restarts is
+// configured with the masters and replicas of the newest view.
+func (w *World) config() view.View {
+	newest := w.newest()
+	if newest.Version == 0 {
+		return w.initial()
+	}
+	v, err := view.NewView(1, newest.Masters, newest.Replicas, newest.W)
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// initial is the configured view of the first start.
 func (w *World) initial() view.View {
 	var masters, replicas []string
 	for i := range w.p.Masters {
@@ -75,8 +90,17 @@ func (w *World) initial() view.View {
 	return v
 }
 
-func (n *node) now() int64  { return n.clk.local(n.w.now) }
-func (n *node) wall() int64 { return (n.clk.local(n.w.now) + n.clk.skew) / 1000 }
+func (n *node) now() int64 { return n.clk.local(n.w.now) }
+
+// wall is the node's wall clock in µs: real time plus a skew of up to
+// 50ms, advancing at the node's rate (NTP keeps wall clocks that close;
+// the ballots' hybrid clock relies on it only after a majority restart).
+func (n *node) wall() int64 {
+	return (wallBase + n.w.now + n.clk.skew + int64(float64(n.w.now)*(n.clk.rate-1))) / 1000
+}
+
+// wallBase is the wall clock at the start of a run (a fixed date).
+const wallBase = int64(1_800_000_000) * 1e9
 
 // boot starts a fresh incarnation with empty memory.
 func (n *node) boot(bootstrap bool) {
@@ -86,7 +110,7 @@ func (n *node) boot(bootstrap bool) {
 	h := fnv.New64a()
 	_, _ = h.Write([]byte(n.addr))
 	n.acc = lease.New(lease.Config{
-		Self: n.addr, View: w.initial(), Incarnation: w.rng.Uint64() | 1,
+		Self: n.addr, View: w.config(), Incarnation: w.rng.Uint64() | 1,
 		MaxLease: int64(w.p.MaxLease), TombstoneTTL: int64(w.p.MaxLease) + int64(w.p.Interval),
 		Voting: bootstrap, Now: n.now(),
 	})
@@ -197,6 +221,13 @@ func (n *node) maintain() {
 	for _, m := range v.Masters {
 		if m != n.addr {
 			n.syncWith(m)
+		}
+	}
+	if !n.acc.Voting() {
+		for _, r := range v.Replicas { // a recovering node looks for a newer view everywhere it can
+			if r != n.addr {
+				n.syncWith(r)
+			}
 		}
 	}
 	for _, key := range n.acc.Suspects() {

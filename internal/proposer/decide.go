@@ -103,50 +103,71 @@ func (o *Op) onPromised(now int64) []Send {
 		}
 		return o.answerOn(now, s, o.readAnswer(s))
 	}
-	mine := o.wrote != 0 && o.isMine(s)
-	o.trace("promised: high %d state %v held %v left %d uniform %v; wrote %d mine %v bound %d/%v", s.high, s.st, s.held, s.left, s.uniform, o.wrote, mine, o.bound, o.boundByRead)
-	if o.wrote != 0 && !mine && o.dead(s) {
-		o.wrote = 0 // it can never take effect: decide afresh
-	}
-	bound := o.boundByRead && o.bound != 0 // by an earlier read of the call
-	o.bind(s)
-	if o.wrote != 0 && !mine {
-		switch {
-		case (o.req.Kind == Extend || o.req.Kind == Release) && o.ours(s):
-			// The bound tenure still holds the key with older content:
-			// the earlier proposal was not chosen (it would be the newest,
-			// or an ancestor of it). Propose again.
-		case o.req.Kind == Release && bound:
-			return o.answerOn(now, s, answer{out: OK}) // the tenure read earlier in the call is gone
-		default:
+	mine := o.isMine(s)
+	o.trace("promised: high %d state %v held %v left %d uniform %v; pending %v mine %d bound %d/%v", s.high, s.st, s.held, s.left,
+		s.uniform, o.pending, mine, o.bound, o.boundByRead)
+	o.confirm = false
+	if mine == 0 && len(o.pending) > 0 {
+		switch o.fate(s) {
+		case fateMayHave:
+			if (o.req.Kind == Extend || o.req.Kind == Release) && o.ours(s) {
+				// The bound tenure still holds the key: a release of the
+				// call was not chosen (the tenure would have ended), and an
+				// extension taking effect twice only extends it again.
+				// Propose again.
+				break
+			}
 			o.finish(Indeterminate, "an earlier round of the call proposed its state, and newer writes hide whether it took effect")
 			return nil
+		case fateDeadIfWritten:
+			o.confirm = true // decide afresh, but answer only on a write of this round
+		case fateDead:
+			o.pending = o.pending[:0]
 		}
+	}
+	if mine == 0 {
+		o.bind(s)
 	}
 	return o.decide(now, s, mine)
 }
 
-// dead reports that the call's earlier proposal, at ballot wrote, can
-// never take effect. The states of a key form a chain, each computed from
-// the one its writer read (its base), with ballots decreasing back along
-// the chain; the chain behind the newest state s crosses wrote exactly
-// once, and the proposal took effect only if it is on that chain. Two
-// links of the chain are known: s's own (from s.high back to s's base),
-// and the link that started s's tenure (from its token back to its
-// tenure base). If either jumps over wrote, the proposal is not on the
-// chain; once s is chosen (it is, or the call writes it back before
-// answering), no later state can be computed from the proposal either,
-// since every quorum will report s or newer. The W promisers not holding
-// it at all says the same (docs/protocol.md, "Outcomes").
-func (o *Op) dead(s summary) bool {
-	w := o.wrote
-	switch {
-	case s.high < w || s.st.GetBase() < w:
-		return true
-	case s.st.GetHeld() && s.st.GetToken() > w && s.st.GetTenureBase() < w:
-		return true
+// fate says what the newest state tells of the call's earlier proposals.
+type fate uint8
+
+const (
+	fateDead          fate = iota // none can ever take effect
+	fateDeadIfWritten             // none took effect so far; a write chosen at this round's ballot keeps it so
+	fateMayHave                   // one may have taken effect
+)
+
+// fate classifies the call's pending proposals against the newest state
+// s, which is not one of them. The states of a key form a chain, each
+// computed from the one its writer read (its base), with ballots falling
+// back along the chain; a proposal at ballot p took effect only if the
+// chain behind the newest chosen state passes through p. Two links of the
+// chain behind s are known: s's own (from s's ballot back to its base),
+// and the link that started s's tenure (from its token back to its tenure
+// base). If one jumps over p, p is not behind s, and was not behind any
+// state chosen before this round (this quorum would have reported it).
+// If s is chosen (W replies agree), no later state can be computed from p
+// either: every quorum reports s or newer. If s is older than p, p is
+// not behind s; p stays out of the chain if this round's own write is
+// chosen (its ballot is above p, and it is computed from s). Otherwise p
+// may be behind s (docs/protocol.md, "Outcomes").
+func (o *Op) fate(s summary) fate {
+	f := fateDead
+	for _, p := range o.pending {
+		jumped := s.high > p && (s.st.GetBase() < p ||
+			(s.st.GetHeld() && s.st.GetToken() > p && s.st.GetTenureBase() < p))
+		switch {
+		case jumped && s.uniform:
+		case jumped || s.high < p:
+			f = fateDeadIfWritten
+		default:
+			return fateMayHave
+		}
 	}
-	return false
+	return f
 }
 
 // bind names the tenure an Update, Extend or Release acts on: the token
@@ -161,7 +182,7 @@ func (o *Op) bind(s summary) {
 	default:
 		return
 	}
-	if o.wrote != 0 {
+	if len(o.pending) > 0 {
 		return
 	}
 	o.bound, o.boundByRead = 0, true
@@ -173,25 +194,34 @@ func (o *Op) bind(s summary) {
 // ours reports that s is the live tenure the call is bound to.
 func (o *Op) ours(s summary) bool { return o.bound != 0 && s.held && s.st.GetToken() == o.bound }
 
-// isMine reports that the newest state is the call's own proposal (a
-// Lock or Update's new tenure; an Extend or Release's content).
-func (o *Op) isMine(s summary) bool {
-	switch o.req.Kind {
-	case Lock, Update:
-		return s.st.GetHeld() && s.st.GetToken() == o.wrote
+// isMine returns the call's proposal that the newest state is (a Lock or
+// Update's new tenure; an Extend or Release's content), or 0.
+func (o *Op) isMine(s summary) uint64 {
+	for _, p := range o.pending {
+		switch o.req.Kind {
+		case Lock, Update:
+			if s.st.GetHeld() && s.st.GetToken() == p {
+				return p
+			}
+		default:
+			if s.st != nil && s.st.GetOrigin() == p {
+				return p
+			}
+		}
 	}
-	return s.st != nil && s.st.GetOrigin() == o.wrote
+	return 0
 }
 
 // decide computes what the call writes, or answers, from the newest
 // state s.
-func (o *Op) decide(now int64, s summary, mine bool) []Send {
+func (o *Op) decide(now int64, s summary, p uint64) []Send {
+	mine := p != 0
 	b := o.ballot
 	switch o.req.Kind {
 	case Lock:
 		switch {
 		case mine && s.held:
-			return o.answerOn(now, s, answer{out: OK, res: Result{Token: o.wrote}})
+			return o.answerOn(now, s, answer{out: OK, res: Result{Token: p}})
 		case mine:
 			o.finish(Indeterminate, "the lock took effect and its lease ran out before the call could confirm it")
 			return nil
@@ -203,7 +233,7 @@ func (o *Op) decide(now int64, s summary, mine bool) []Send {
 	case Update:
 		switch {
 		case mine && s.held:
-			return o.answerOn(now, s, answer{out: OK, res: Result{Token: o.wrote}})
+			return o.answerOn(now, s, answer{out: OK, res: Result{Token: p}})
 		case mine:
 			o.finish(Indeterminate, "the update took effect and its lease ran out before the call could confirm it")
 			return nil
@@ -247,13 +277,13 @@ func (o *Op) notOwner(s summary) answer {
 }
 
 // answerOn answers a on the state s: at once when W replies agree on it
-// (it is chosen), after writing it back otherwise. A call that proposed
-// its own state in an earlier round always writes back: a chosen state at
-// its new ballot is what keeps the earlier proposal from ever being
-// completed by another proposer that finds it on a master outside this
-// quorum.
+// (it is chosen), after writing it back otherwise. A call whose earlier
+// proposals are dead only if this round writes (confirm) always writes
+// back: a chosen state at its new ballot is what keeps them from ever
+// being completed by another proposer that finds one on a master outside
+// this quorum.
 func (o *Op) answerOn(now int64, s summary, a answer) []Send {
-	if s.uniform && o.wrote == 0 {
+	if s.uniform && !o.confirm && len(o.pending) == 0 {
 		o.finishOn(now, s, a)
 		return nil
 	}
@@ -311,7 +341,7 @@ func (o *Op) end(a answer) {
 // finish ends the call with a failure. A call that proposed its own state
 // can only end Indeterminate.
 func (o *Op) finish(out Outcome, problem string) {
-	if o.wrote != 0 && out == NoQuorum {
+	if len(o.pending) > 0 && out == NoQuorum {
 		out = Indeterminate
 	}
 	o.problem = problem

@@ -87,11 +87,13 @@ type Op struct {
 	fast     bool             // this accept is the one-round path
 	sent     int64            // when this round's messages went out
 	down     []bool           // masters known down
-	silent   int              // consecutive rounds that fewer than W masters answered
+	silent   []int            // masters the last round gave up on
+	mute     int              // consecutive rounds that fewer than W masters answered
 
 	bound       uint64 // the tenure (token) an Extend, Release or Update acts on
 	boundByRead bool   // bound was named by a quorum read of this call (not guessed from the last write)
-	wrote       uint64 // ballot of the last accept that carried this call's own new state
+	pending     []uint64 // ballots of the call's own proposals whose fate is unknown
+	confirm     bool     // this round must write before the call answers (see fate)
 	attempts    int
 
 	done    bool
@@ -174,6 +176,10 @@ func (o *Op) SetView(now int64, v view.View) []Send {
 // View returns the view the call runs in.
 func (o *Op) View() view.View { return o.v }
 
+// Silent returns the masters the last round stopped waiting for: the
+// host may suspect them down until they answer again.
+func (o *Op) Silent() []int { return o.silent }
+
 // Abort ends the call because its host gives up (its context ended).
 func (o *Op) Abort(problem string) {
 	if !o.done {
@@ -204,8 +210,11 @@ func (o *Op) Tick(now int64) []Send {
 	case o.phase == phWait:
 		return o.startPrepare(now)
 	case o.inRound():
+		o.silent = o.silent[:0]
 		for i := range o.t.seen {
-			o.t.add(i, false, false)
+			if o.t.add(i, false, false) {
+				o.silent = append(o.silent, i)
+			}
 		}
 		return o.evaluate(now)
 	}
@@ -283,8 +292,7 @@ func (o *Op) send(now int64, phase phase, build func(id uint64) any) []Send {
 	out := make([]Send, 0, len(o.v.Masters))
 	for i := range o.v.Masters {
 		if o.down[i] {
-			o.t.add(i, false, false)
-			continue
+			o.t.add(i, false, false) // counted as a refusal now; sent anyway, so that its answer shows it is back
 		}
 		out = append(out, Send{To: i, Msg: build(reqid.Make(o.call, o.round, i))})
 	}
@@ -314,7 +322,7 @@ func (o *Op) startPrepare(now int64) []Send {
 func (o *Op) startAccept(now int64, st *messages.State, a answer) []Send {
 	o.proposal, o.answer = st, a
 	if a.out == Pending {
-		o.wrote = o.ballot
+		o.pending = append(o.pending, o.ballot)
 	}
 	return o.send(now, phAccept, func(id uint64) any {
 		return &messages.Accept{ReqId: id, Key: o.req.Key, Ballot: o.ballot, State: st, Next: true,

@@ -60,9 +60,9 @@ func (o *Op) tryFast(now int64) []Send {
 func (o *Op) onLost(now int64) []Send {
 	t := o.t
 	if t.answered < o.v.W {
-		o.silent++
+		o.mute++
 	} else {
-		o.silent = 0
+		o.mute = 0
 	}
 	o.problem = o.describe()
 	switch {
@@ -77,7 +77,7 @@ func (o *Op) onLost(now int64) []Send {
 	case t.notMaster:
 		o.finish(NoQuorum, fmt.Sprintf("a master refuses to vote in view %d: its address differs from its name in the view", o.v.Version))
 		return nil
-	case o.silent >= 2:
+	case o.mute >= 2:
 		o.finish(NoQuorum, o.problem)
 		return nil
 	}

@@ -1,0 +1,138 @@
+package locker
+
+import (
+	"context"
+	"time"
+
+	"github.com/protolocker/locker/internal/proposer"
+	"github.com/protolocker/locker/internal/reqid"
+	"github.com/protolocker/locker/messages"
+)
+
+// outcome is how a call ended, as the proposer reports it.
+type outcome struct {
+	out     proposer.Outcome
+	res     proposer.Result
+	problem string
+}
+
+// run hosts one call's proposer on the caller's goroutine: it sends the
+// proposer's messages, feeds it the replies, its deadlines and the
+// masters known down, until it decides; then it has the chosen state
+// learned everywhere, this node first.
+func (n *Node) run(ctx context.Context, req proposer.Request) (outcome, error) {
+	ctx, cancel, err := n.bound(ctx)
+	defer cancel()
+	if err != nil {
+		return outcome{}, err
+	}
+	v := n.members.Load()
+	call := n.sink.Open(4*len(v.Masters) + 4)
+	defer call.Close()
+	op := proposer.New(req, v, n.local, n.opConfig(), call.ID)
+	n.dispatch(op, op.Start(n.now()))
+	n.markDown(op)
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for !op.Done() {
+		timer.Reset(time.Duration(op.Deadline() - n.now()))
+		select {
+		case r := <-call.Replies:
+			n.heard(op, r)
+			n.dispatch(op, op.Step(n.now(), r))
+		case <-timer.C:
+			n.dispatch(op, op.Tick(n.now()))
+			for _, i := range op.Silent() {
+				n.down.mark(op.View().Masters[i])
+			}
+			n.markDown(op)
+		case <-ctx.Done():
+			op.Abort("the call's context ended: " + ctx.Err().Error())
+		case <-n.stopped:
+			op.Abort("the node stopped")
+			return outcome{}, ErrStopped
+		}
+		if nv, ok := op.Newer(); ok {
+			n.adopt(nv)
+			if cur := n.members.Load(); cur.Version > op.View().Version {
+				n.dispatch(op, op.SetView(n.now(), cur))
+				n.markDown(op)
+			}
+		}
+	}
+	n.learn(ctx, op)
+	out, res := op.Outcome()
+	return outcome{out: out, res: res, problem: op.Problem()}, nil
+}
+
+func (n *Node) opConfig() proposer.Config {
+	return proposer.Config{
+		RoundTimeout: int64(n.cfg.RoundTimeout),
+		MinBackoff:   int64(time.Millisecond),
+		MaxBackoff:   int64(64 * time.Millisecond),
+	}
+}
+
+// dispatch sends a proposer's messages to the masters of its view.
+func (n *Node) dispatch(op *proposer.Op, sends []proposer.Send) {
+	masters := op.View().Masters
+	for _, s := range sends {
+		n.send(masters[s.To], s.Msg)
+	}
+}
+
+// markDown tells the proposer which of its masters are known down.
+func (n *Node) markDown(op *proposer.Op) {
+	if n.down.n.Load() == 0 {
+		return
+	}
+	for i, m := range op.View().Masters {
+		if n.down.has(m) {
+			n.dispatch(op, op.Down(n.now(), i))
+		}
+	}
+}
+
+// heard clears the failure detector for the master that sent a reply.
+func (n *Node) heard(op *proposer.Op, r any) {
+	if id, ok := r.(interface{ GetReqId() uint64 }); ok && n.down.n.Load() > 0 {
+		if i := reqid.Index(id.GetReqId()); i < len(op.View().Masters) {
+			n.down.clear(op.View().Masters[i])
+		}
+	}
+}
+
+// learn sends the chosen state the call's answer rests on to every node
+// of the view, and waits (a round at most) until this node's own
+// lease-holder has it, so that DirtyRead, WaitFor and WaitForRelease here
+// agree with the answer.
+func (n *Node) learn(ctx context.Context, op *proposer.Op) {
+	chosen, acked := op.Chosen()
+	if chosen == nil {
+		return
+	}
+	v, self := op.View(), n.Address()
+	msg := &messages.Learn{Entries: []*messages.Learned{chosen}}
+	for _, a := range v.Nodes() {
+		if a != self {
+			n.tell(a, msg)
+		}
+	}
+	for i, m := range v.Masters {
+		if m == self && i < len(acked) && acked[i] {
+			n.tell(self, msg) // it accepted the state already; this marks it chosen
+			return
+		}
+	}
+	call := n.sink.Open(1)
+	defer call.Close()
+	n.send(self, &messages.Learn{ReqId: reqid.Make(call.ID, 0, 0), Entries: msg.Entries})
+	t := time.NewTimer(n.cfg.RoundTimeout)
+	defer t.Stop()
+	select {
+	case <-call.Replies:
+	case <-t.C:
+	case <-ctx.Done():
+	case <-n.stopped:
+	}
+}

@@ -1,0 +1,97 @@
+package locker
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/protolocker/locker/internal/proposer"
+	"github.com/protolocker/locker/internal/viewchange"
+)
+
+// maxRepairs bounds the repair reads a node runs at once.
+const maxRepairs = 16
+
+// maintenance is the background work the lease-holder asks of its node:
+// repair reads of suspect keys, a rejoin while the node's memory is not
+// complete, and a change that ends a view change whose coordinator went
+// away.
+type maintenance struct {
+	mu          sync.Mutex
+	repairing   map[string]bool
+	changing    bool
+	retryAt     time.Time
+	wait        time.Duration
+	sealedSince time.Time
+}
+
+// Observed drops the node's last write of key when another proposer wrote
+// it since (actor.Host).
+func (n *Node) Observed(key string, b uint64) { n.local.Observed(key, b) }
+
+// Maintain starts the background calls the lease-holder's state calls for
+// (actor.Host). It runs on the holder's goroutine and never blocks.
+func (n *Node) Maintain(suspects []string, voting, sealed bool) {
+	select {
+	case <-n.stopped:
+		return
+	default:
+	}
+	m := &n.maint
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.repairing == nil {
+		m.repairing = make(map[string]bool)
+	}
+	for _, key := range suspects {
+		if !m.repairing[key] && len(m.repairing) < maxRepairs {
+			m.repairing[key] = true
+			n.bg.Go(func() { n.repair(key) })
+		}
+	}
+	now := time.Now()
+	switch {
+	case !sealed:
+		m.sealedSince = time.Time{}
+	case m.sealedSince.IsZero():
+		m.sealedSince = now
+	}
+	v := n.members.Load()
+	rejoin := !voting && v.IsMaster(n.Address())
+	stuck := sealed && now.Sub(m.sealedSince) > 4*n.cfg.RoundTimeout
+	if (rejoin || stuck) && !m.changing && !now.Before(m.retryAt) {
+		m.changing = true
+		n.bg.Go(n.rechange)
+	}
+}
+
+// repair reads key through a quorum and writes its newest state back to
+// every master.
+func (n *Node) repair(key string) {
+	ctx, cancel := context.WithTimeout(context.Background(), n.cfg.RequestTimeout)
+	defer cancel()
+	_, _ = n.run(ctx, proposer.Request{Kind: proposer.Read, Key: key, Repair: true})
+	n.maint.mu.Lock()
+	delete(n.maint.repairing, key)
+	n.maint.mu.Unlock()
+}
+
+// rechange runs a change to the node's own view's masters: a rejoin, or
+// the end of a stuck change. After a failure the next try waits a jittered,
+// doubling while, so that nodes do not keep sealing over each other.
+func (n *Node) rechange() {
+	ctx, cancel := context.WithTimeout(context.Background(), n.cfg.RequestTimeout)
+	defer cancel()
+	v := n.members.Load()
+	out, _, err := n.change(ctx, v, v)
+	m := &n.maint
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.changing = false
+	if err == nil && (out == viewchange.OK || out == viewchange.Completed) {
+		m.wait = 0
+		return
+	}
+	m.wait = min(max(2*m.wait, n.cfg.ReplicationInterval), 16*n.cfg.ReplicationInterval)
+	m.retryAt = time.Now().Add(m.wait/2 + time.Duration(n.local.Jitter(int64(m.wait/2)+1)))
+}
