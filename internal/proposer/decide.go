@@ -107,6 +107,7 @@ func (o *Op) onPromised(now int64) []Send {
 	o.trace("promised: high %d state %v held %v left %d uniform %v; pending %v mine %d bound %d/%v", s.high, s.st, s.held, s.left,
 		s.uniform, o.pending, mine, o.bound, o.boundByRead)
 	o.confirm = false
+	rebind := mine == 0
 	if mine == 0 && len(o.pending) > 0 {
 		switch o.fate(s) {
 		case fateMayHave:
@@ -115,6 +116,7 @@ func (o *Op) onPromised(now int64) []Send {
 				// call was not chosen (the tenure would have ended), and an
 				// extension taking effect twice only extends it again.
 				// Propose again.
+				rebind = !o.boundByRead
 				break
 			}
 			o.finish(Indeterminate, "an earlier round of the call proposed its state, and newer writes hide whether it took effect")
@@ -125,7 +127,7 @@ func (o *Op) onPromised(now int64) []Send {
 			o.pending = o.pending[:0]
 		}
 	}
-	if mine == 0 {
+	if rebind {
 		o.bind(s)
 	}
 	return o.decide(now, s, mine)
@@ -172,17 +174,14 @@ func (o *Op) fate(s summary) fate {
 
 // bind names the tenure an Update, Extend or Release acts on: the token
 // of the state holding its value, at the read that decides its proposal.
-// While a proposal of the call may still take effect, the binding stays:
-// a retry must never act on a later tenure that happens to hold the same
-// value. A binding guessed from the node's last write (the one-round path)
-// is replaced by the next read.
+// While a proposal of the call may still take effect, the binding stays
+// (the caller does not rebind): a retry must never act on a later tenure
+// that happens to hold the same value. A binding guessed from the node's
+// last write (the one-round path) is replaced by the next read.
 func (o *Op) bind(s summary) {
 	switch o.req.Kind {
 	case Update, Extend, Release:
 	default:
-		return
-	}
-	if len(o.pending) > 0 {
 		return
 	}
 	o.bound, o.boundByRead = 0, true
