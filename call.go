@@ -31,21 +31,15 @@ func (n *Node) run(ctx context.Context, req proposer.Request) (outcome, error) {
 	defer call.Close()
 	op := proposer.New(req, v, n.local, n.opConfig(), call.ID)
 	n.dispatch(op, op.Start(n.now()))
-	n.markDown(op)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for !op.Done() {
 		timer.Reset(time.Duration(op.Deadline() - n.now()))
 		select {
 		case r := <-call.Replies:
-			n.heard(op, r)
 			n.dispatch(op, op.Step(n.now(), r))
 		case <-timer.C:
 			n.dispatch(op, op.Tick(n.now()))
-			for _, i := range op.Silent() {
-				n.down.mark(op.View().Masters[i])
-			}
-			n.markDown(op)
 		case <-ctx.Done():
 			op.Abort("the call's context ended: " + ctx.Err().Error())
 		case <-n.stopped:
@@ -56,7 +50,6 @@ func (n *Node) run(ctx context.Context, req proposer.Request) (outcome, error) {
 			n.adopt(nv)
 			if cur := n.members.Load(); cur.Version > op.View().Version {
 				n.dispatch(op, op.SetView(n.now(), cur))
-				n.markDown(op)
 			}
 		}
 	}
@@ -78,27 +71,6 @@ func (n *Node) dispatch(op *proposer.Op, sends []proposer.Send) {
 	masters := op.View().Masters
 	for _, s := range sends {
 		n.send(masters[s.To], s.Msg)
-	}
-}
-
-// markDown tells the proposer which of its masters are known down.
-func (n *Node) markDown(op *proposer.Op) {
-	if n.down.n.Load() == 0 {
-		return
-	}
-	for i, m := range op.View().Masters {
-		if n.down.has(m) {
-			n.dispatch(op, op.Down(n.now(), i))
-		}
-	}
-}
-
-// heard clears the failure detector for the master that sent a reply.
-func (n *Node) heard(op *proposer.Op, r any) {
-	if id, ok := r.(interface{ GetReqId() uint64 }); ok && n.down.n.Load() > 0 {
-		if i := reqid.Index(id.GetReqId()); i < len(op.View().Masters) {
-			n.down.clear(op.View().Masters[i])
-		}
 	}
 }
 

@@ -10,8 +10,10 @@ import (
 
 // downSet is the node's failure detector: masters known down, counted as
 // refusals at once by every round until they answer again. A master is
-// known down when protoactor reports its endpoint terminated, or when it
-// stayed silent through a round's timeout.
+// known down when protoactor reports its endpoint terminated; any reply
+// from it, or a new connection, clears it. A master that is merely silent
+// costs a round its RoundTimeout, and only when the round's outcome
+// depends on it.
 type downSet struct {
 	n  atomic.Int32 // len(m), read without the lock on the hot path
 	mu sync.Mutex

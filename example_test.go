@@ -28,7 +28,7 @@ func Example() {
 	ctx := context.Background()
 
 	res, err := node.Lock(ctx, "leader", []byte("me"), time.Minute)
-	fmt.Println("lock:", err, "token", res.Token)
+	fmt.Println("lock:", err, "token issued:", res.Token > 0)
 	v, _ := node.DirtyRead("leader")
 	fmt.Println("held by:", string(v))
 
@@ -40,7 +40,7 @@ func Example() {
 	_, err = node.DirtyRead("leader")
 	fmt.Println("after release:", err)
 	// Output:
-	// lock: <nil> token 1
+	// lock: <nil> token issued: true
 	// held by: me
 	// second lock refused: true true
 	// release: <nil>

@@ -29,6 +29,10 @@ type maintenance struct {
 // it since (actor.Host).
 func (n *Node) Observed(key string, b uint64) { n.local.Observed(key, b) }
 
+// Heard clears the failure detector for a node that sent the lease-holder
+// a message (actor.Host).
+func (n *Node) Heard(addr string) { n.down.clear(addr) }
+
 // Maintain starts the background calls the lease-holder's state calls for
 // (actor.Host). It runs on the holder's goroutine and never blocks.
 func (n *Node) Maintain(suspects []string, voting, sealed bool) {

@@ -73,7 +73,7 @@ func Start(system *actor.ActorSystem, cfg Config) (*Node, error) {
 	// A lone master with no replicas has no client outside its process:
 	// nothing it granted can outlive a restart.
 	alone := len(v.Masters) == 1 && v.Masters[0] == addr && len(v.Replicas) == 0
-	n.local = proposer.NewLocal(holder.Index(addr), wallMicros, uint64(time.Now().UnixNano()))
+	n.local = proposer.NewLocal(holder.Index(addr), wallMicros, n.down.has, uint64(time.Now().UnixNano()))
 	n.holder = holder.New(addr, holder.Config{
 		Members:             n.members,
 		ReplicationInterval: cfg.ReplicationInterval,
@@ -87,6 +87,7 @@ func Start(system *actor.ActorSystem, cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("%w: %w", ErrExists, err)
 	}
 	n.replyTo = n.sink.PID()
+	n.sink.OnReply(n.down.clear)
 	if n.self, err = n.holder.Spawn(system); err != nil {
 		n.sink.Close()
 		return nil, fmt.Errorf("%w: %w", ErrExists, err)

@@ -45,8 +45,10 @@ func newRegCluster(t *testing.T, masters, replicas []string, cfg locker.Config) 
 		}
 		c.shutdown()
 	})
+	first := cfg
+	first.Bootstrap = true
 	for _, a := range append(append([]string{}, masters...), replicas...) {
-		n := c.start(a, cfg)
+		n := c.start(a, first)
 		c.sys[a], c.reg[a] = n.System(), registry.New(n, registry.WithLease(regLease))
 	}
 	c.waitVoting(masters...)

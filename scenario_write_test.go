@@ -69,7 +69,8 @@ func TestTwoConcurrentLockers(t *testing.T) {
 }
 
 // Reference scenario: no quorum is possible; the write fails with
-// ErrNoQuorum when the context ends, and leaves nothing behind.
+// ErrNoQuorum within two rounds (not the context's whole time), and
+// leaves nothing behind.
 func TestNoQuorumPossible(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := newCluster(t, names("m", 3), nil, locker.Config{RequestTimeout: 500 * time.Millisecond})
@@ -78,11 +79,12 @@ func TestNoQuorumPossible(t *testing.T) {
 		start := time.Now()
 		_, err := c.node("m1").Lock(t.Context(), "k", []byte("v"), time.Minute)
 		require.ErrorIs(t, err, locker.ErrNoQuorum)
-		assert.Equal(t, 500*time.Millisecond, time.Since(start), "RequestTimeout bounds the call")
+		assert.LessOrEqual(t, time.Since(start), 2*locker.DefaultConfig().RoundTimeout+10*time.Millisecond,
+			"two silent rounds end the call, well within RequestTimeout")
 		synctest.Wait()
 		assert.True(t, c.absent("m1", "k"))
 
-		// Healed, the key is free: the failed round's promise was aborted.
+		// Healed, the key is free: nothing of the failed call took effect.
 		c.net.Heal()
 		_, err = c.node("m1").Lock(t.Context(), "k", []byte("v"), time.Minute)
 		require.NoError(t, err)

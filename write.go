@@ -98,8 +98,6 @@ func (o outcome) err(kind proposer.Kind) error {
 		return fmt.Errorf("%w: %w: the key is not held", ErrNoQuorum, ErrNotFound)
 	case proposer.Indeterminate:
 		return fmt.Errorf("%w: %s %s", ErrIndeterminate, kind, o.problem)
-	case proposer.Invalid:
-		return fmt.Errorf("%w: %s", ErrInvalid, o.problem)
 	}
 	return fmt.Errorf("%w: %s", ErrNoQuorum, o.problem)
 }

@@ -13,6 +13,9 @@ func (h *Holder) handle(ctx protoactor.Context, msg any) {
 	from := ""
 	if s := ctx.Sender(); s != nil {
 		from = s.Address
+		if h.cfg.Host != nil {
+			h.cfg.Host.Heard(from)
+		}
 	}
 	h.observe(msg)
 	if r, ok := msg.(*messages.SyncReply); ok {
@@ -30,7 +33,7 @@ func (h *Holder) handle(ctx protoactor.Context, msg any) {
 	h.stats.requests.Add(1)
 	h.count(reply)
 	if reply != nil && ctx.Sender() != nil {
-		ctx.Respond(reply)
+		ctx.Request(ctx.Sender(), reply) // with the holder as sender: the node learns this master answers
 	}
 }
 

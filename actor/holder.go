@@ -32,6 +32,9 @@ type Config struct {
 type Host interface {
 	// Observed says that key was written at ballot b (by any proposer).
 	Observed(key string, b uint64)
+	// Heard says that the node at addr sent the holder a message: it is
+	// up.
+	Heard(addr string)
 	// Maintain is called every ReplicationInterval with the acceptor's
 	// state: keys a repair read should write back, whether its memory is
 	// complete (voting), and whether a view change seals it.

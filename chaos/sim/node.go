@@ -114,7 +114,7 @@ func (n *node) boot(bootstrap bool) {
 		MaxLease: int64(w.p.MaxLease), TombstoneTTL: int64(w.p.MaxLease) + int64(w.p.Interval),
 		Voting: bootstrap, Now: n.now(),
 	})
-	n.local = proposer.NewLocal(h.Sum64(), n.wall, w.rng.Uint64())
+	n.local = proposer.NewLocal(h.Sum64(), n.wall, nil, w.rng.Uint64())
 	n.calls, n.changes = make(map[uint64]*call), make(map[uint64]*change)
 	n.next = w.rng.Uint64() >> (reqid.CallShift + 8)
 	n.expiry, n.rejoin, n.sealedSince, n.retryAt, n.backoff = 0, nil, 0, 0, 0

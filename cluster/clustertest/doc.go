@@ -23,7 +23,10 @@
 //     or removed) is dropped; a Watch sent there is answered locally with
 //     Terminated reason AddressTerminated, and watchers of actors on a node
 //     that is killed or removed receive Terminated with reason
-//     AddressTerminated, like protoactor remote's endpoint watcher does.
+//     AddressTerminated, like protoactor remote's endpoint watcher does, and
+//     every other system's EventStream gets a remote.EndpointTerminatedEvent
+//     for its address, as protoactor remote publishes when a connection
+//     fails.
 //
 // Faults are configured per directed link ([Network.Cut],
 // [Network.CutOneWay], [Network.Isolate], [Network.Drop], [Network.Delay],

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"github.com/asynkron/protoactor-go/remote"
 )
 
 // protoactorLocalAddress is the address protoactor treats as local in every
@@ -161,13 +162,22 @@ func (n *Network) leave(addr string) *actor.ActorSystem {
 	system := n.systems[addr]
 	delete(n.systems, addr)
 	var lost []watchKey
+	var others []*actor.ActorSystem
 	if system != nil {
 		lost = n.forgetAddressLocked(addr)
+		for _, o := range n.systems {
+			others = append(others, o)
+		}
 	}
 	n.mu.Unlock()
 
 	for _, w := range lost {
 		n.notifyWatcher(w, actor.TerminatedReason_AddressTerminated)
+	}
+	// protoactor remote publishes this on every peer whose connection to
+	// the node fails.
+	for _, o := range others {
+		o.EventStream.Publish(&remote.EndpointTerminatedEvent{Address: addr})
 	}
 
 	return system

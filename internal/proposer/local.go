@@ -15,6 +15,7 @@ const MaxLast = 1 << 20
 // the wall clock in microseconds (the hybrid logical clock's floor).
 type Local struct {
 	wall func() int64
+	down func(addr string) bool
 
 	mu      sync.Mutex
 	ballots *Ballots
@@ -22,10 +23,13 @@ type Local struct {
 	rng     *rand.Rand
 }
 
-// NewLocal returns the Node of the node with the given ballot index and
-// clock, seeded for its back-off jitter.
-func NewLocal(index uint64, wall func() int64, seed uint64) *Local {
-	return &Local{wall: wall, ballots: NewBallots(index), last: make(map[string]Last),
+// NewLocal returns the Node of the node with the given ballot index,
+// clock and failure detector (nil: none), seeded for its back-off jitter.
+func NewLocal(index uint64, wall func() int64, down func(addr string) bool, seed uint64) *Local {
+	if down == nil {
+		down = func(string) bool { return false }
+	}
+	return &Local{wall: wall, down: down, ballots: NewBallots(index), last: make(map[string]Last),
 		rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
 }
 
@@ -87,6 +91,9 @@ func (l *Local) Jitter(n int64) int64 {
 	defer l.mu.Unlock()
 	return l.rng.Int64N(n)
 }
+
+// Down reports what the failure detector says of addr.
+func (l *Local) Down(addr string) bool { return l.down(addr) }
 
 // Keeps returns how many last writes it keeps.
 func (l *Local) Keeps() int {

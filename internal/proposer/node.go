@@ -19,6 +19,10 @@ type Node interface {
 	Wrote(key string, l Last)
 	// Jitter returns a random duration in [0, n).
 	Jitter(n int64) int64
+	// Down reports that the master at addr is known down: a round counts
+	// it as a refusal from the start (and still sends to it, so that its
+	// answer shows it is back).
+	Down(addr string) bool
 }
 
 // Last is the state a node had chosen for a key, and the ballot its

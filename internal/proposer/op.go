@@ -66,9 +66,8 @@ type Send struct {
 }
 
 // Op is one call's state machine. Create it with New, call Start once,
-// then Step with every reply, Tick at Deadline, Down when a master is
-// known down, and SetView after the host adopts a newer view. Done
-// reports the end; Outcome the answer.
+// then Step with every reply, Tick at Deadline, and SetView after the host
+// adopts a newer view. Done reports the end; Outcome the answer.
 type Op struct {
 	req  Request
 	node Node
@@ -86,12 +85,10 @@ type Op struct {
 	answer   answer           // what to answer once the accept is chosen (write-backs)
 	fast     bool             // this accept is the one-round path
 	sent     int64            // when this round's messages went out
-	down     []bool           // masters known down
-	silent   []int            // masters the last round gave up on
 	mute     int              // consecutive rounds that fewer than W masters answered
 
-	bound       uint64 // the tenure (token) an Extend, Release or Update acts on
-	boundByRead bool   // bound was named by a quorum read of this call (not guessed from the last write)
+	bound       uint64   // the tenure (token) an Extend, Release or Update acts on
+	boundByRead bool     // bound was named by a quorum read of this call (not guessed from the last write)
 	pending     []uint64 // ballots of the call's own proposals whose fate is unknown
 	confirm     bool     // this round must write before the call answers (see fate)
 	attempts    int
@@ -120,7 +117,7 @@ const (
 // New returns the state machine of req in view v. call is the request id
 // base the host routes replies by (reqid.Base).
 func New(req Request, v view.View, node Node, cfg Config, call uint64) *Op {
-	return &Op{req: req, node: node, cfg: cfg, v: v, call: call, down: make([]bool, len(v.Masters))}
+	return &Op{req: req, node: node, cfg: cfg, v: v, call: call}
 }
 
 // Start sends the call's first round.
@@ -166,7 +163,7 @@ func (o *Op) SetView(now int64, v view.View) []Send {
 	if o.done || v.Version <= o.v.Version {
 		return nil
 	}
-	o.v, o.newer, o.down = v, nil, make([]bool, len(v.Masters))
+	o.v, o.newer = v, nil
 	if o.req.Kind == Read && o.phase == phRead {
 		return o.startRead(now)
 	}
@@ -176,28 +173,11 @@ func (o *Op) SetView(now int64, v view.View) []Send {
 // View returns the view the call runs in.
 func (o *Op) View() view.View { return o.v }
 
-// Silent returns the masters the last round stopped waiting for: the
-// host may suspect them down until they answer again.
-func (o *Op) Silent() []int { return o.silent }
-
 // Abort ends the call because its host gives up (its context ended).
 func (o *Op) Abort(problem string) {
 	if !o.done {
 		o.finish(NoQuorum, problem)
 	}
-}
-
-// Down counts master i as a refusal in this and later rounds: it is known
-// down.
-func (o *Op) Down(now int64, i int) []Send {
-	if i < 0 || i >= len(o.down) || o.down[i] {
-		return nil
-	}
-	o.down[i] = true
-	if o.inRound() && o.t.add(i, false, false) {
-		return o.evaluate(now)
-	}
-	return nil
 }
 
 // Tick handles the deadline: a round stops waiting for silent masters, a
@@ -210,11 +190,8 @@ func (o *Op) Tick(now int64) []Send {
 	case o.phase == phWait:
 		return o.startPrepare(now)
 	case o.inRound():
-		o.silent = o.silent[:0]
 		for i := range o.t.seen {
-			if o.t.add(i, false, false) {
-				o.silent = append(o.silent, i)
-			}
+			o.t.add(i, false, false)
 		}
 		return o.evaluate(now)
 	}
@@ -290,8 +267,8 @@ func (o *Op) send(now int64, phase phase, build func(id uint64) any) []Send {
 	o.t = newTally(o.v.W, len(o.v.Masters))
 	o.votes = o.votes[:0]
 	out := make([]Send, 0, len(o.v.Masters))
-	for i := range o.v.Masters {
-		if o.down[i] {
+	for i, m := range o.v.Masters {
+		if o.node.Down(m) {
 			o.t.add(i, false, false) // counted as a refusal now; sent anyway, so that its answer shows it is back
 		}
 		out = append(out, Send{To: i, Msg: build(reqid.Make(o.call, o.round, i))})

@@ -27,7 +27,13 @@ type Sink struct {
 	calls   map[uint64]chan any
 	next    atomic.Uint64
 	dropped atomic.Uint64
+	heard   func(addr string) // told the sender of every reply that names one
 }
+
+// OnReply registers f to be told the address of the sender of every reply
+// that carries one (a reply sent as a request, with its sender), whether
+// or not its call is still open. Call it before the first reply.
+func (s *Sink) OnReply(f func(addr string)) { s.heard = f }
 
 // NewSink registers a sink under id in the system's process registry.
 func NewSink(system *actor.ActorSystem, id string) (*Sink, error) {
@@ -78,7 +84,10 @@ type reply interface{ GetReqId() uint64 }
 
 // SendUserMessage delivers a reply to its call.
 func (s *Sink) SendUserMessage(_ *actor.PID, message any) {
-	_, msg, _ := actor.UnwrapEnvelope(message)
+	_, msg, sender := actor.UnwrapEnvelope(message)
+	if sender != nil && s.heard != nil {
+		s.heard(sender.Address)
+	}
 	r, ok := msg.(reply)
 	if !ok {
 		s.dropped.Add(1)

@@ -49,14 +49,16 @@ type Change struct {
 	ballot uint64
 	call   uint64
 
-	phase    phase
-	round    uint32
-	targets  []string // the current round's addressees
-	sent     []Send   // and what they were sent
-	resent   int
-	deadline int64
-	answered []bool
-	nAnswers int
+	phase     phase
+	round     uint32
+	targets   []string // the current round's addressees
+	sent      []Send   // and what they were sent
+	resent    int
+	deadline  int64
+	lastIndex int  // the target index of the reply being handled
+	graced    bool // this install page has W acks; the round waits a grace for the rest
+	answered  []bool
+	nAnswers  int
 
 	seals            map[string]*messages.SealReply // sealed masters' replies
 	higher           uint64                         // a higher view promise seen
@@ -172,6 +174,7 @@ func (c *Change) Step(now int64, msg any) []Send {
 	}
 	c.answered[i] = true
 	c.nAnswers++
+	c.lastIndex = i
 	switch c.phase {
 	case phSeal:
 		return c.onSeal(now, c.targets[i], msg)
@@ -192,7 +195,7 @@ func (c *Change) Tick(now int64) []Send {
 	if c.done || now < c.deadline {
 		return nil
 	}
-	if c.resent < Resends && c.phase != phCommit {
+	if c.resent < Resends && c.phase != phCommit && !c.graced {
 		return c.resend(now)
 	}
 	switch c.phase {

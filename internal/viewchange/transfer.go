@@ -152,6 +152,7 @@ func (c *Change) installPage(now int64) []Send {
 	}
 	page := c.inst.pages
 	c.inst.pages++
+	c.graced = false
 	c.final = final
 	return c.send(now, phInstall, targets, func(id uint64, to string) any {
 		return &messages.Install{ReqId: id, Version: c.to.Version, Ballot: c.ballot, Incarnation: c.inst.inc[to],
@@ -177,9 +178,20 @@ func (c *Change) onInstall(now int64, i int, msg any) []Send {
 }
 
 // installDecided moves on once every master still installing answered
-// the page (the silent ones drop out when the round is over).
+// the page, or W of them installed it (the others drop out: a master that
+// votes keeps its own state, one that recovers rejoins later).
 func (c *Change) installDecided(now int64, over bool) []Send {
+	acked := 0
+	for i, t := range c.targets {
+		if c.answered[i] && c.inst.ok[t] {
+			acked++
+		}
+	}
 	if !over {
+		if acked >= c.to.W && !c.graced {
+			// Enough masters have it; the others get a short grace.
+			c.graced, c.deadline = true, min(c.deadline, now+c.cfg.RoundTimeout/4)
+		}
 		return nil
 	}
 	for i, t := range c.targets {
@@ -261,11 +273,14 @@ func (c *Change) startCommit(now int64) []Send {
 	})
 }
 
+// onCommit counts the acknowledgements of the commit; the change ends
+// once W masters of the new view have it (the view is chosen already; the
+// others learn it from the first master that refuses them).
 func (c *Change) onCommit(msg any) []Send {
-	if a, ok := msg.(*messages.ViewAck); ok && a.GetVersion() >= c.to.Version {
+	if a, ok := msg.(*messages.ViewAck); ok && a.GetVersion() >= c.to.Version && c.to.IsMaster(c.targets[c.lastIndex]) {
 		c.acks++
 	}
-	if c.nAnswers == len(c.targets) {
+	if c.nAnswers == len(c.targets) || c.acks >= c.to.W {
 		c.end(OK)
 	}
 	return nil
