@@ -36,6 +36,9 @@ func (n *Node) Heard(addr string) { n.down.clear(addr) }
 // Maintain starts the background calls the lease-holder's state calls for
 // (actor.Host). It runs on the holder's goroutine and never blocks.
 func (n *Node) Maintain(suspects []string, voting, sealed bool) {
+	if !n.ready.Load() {
+		return
+	}
 	select {
 	case <-n.stopped:
 		return

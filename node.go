@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -38,6 +39,7 @@ type Node struct {
 	sub     *eventstream.Subscription
 	maint   maintenance
 
+	ready    atomic.Bool // Start has finished: the holder's calls into the node may act
 	stopOnce sync.Once
 	stopped  chan struct{}
 	bg       sync.WaitGroup // background calls: repairs, rejoins
@@ -93,6 +95,7 @@ func Start(system *actor.ActorSystem, cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("%w: %w", ErrExists, err)
 	}
 	n.sub = n.watchEndpoints()
+	n.ready.Store(true)
 	return n, nil
 }
 

@@ -13,17 +13,19 @@ import (
 
 // wireTypes are the messages a lease-holder may receive from the network.
 var wireTypes = []func() proto.Message{
-	func() proto.Message { return &messages.PromiseRequest{} },
-	func() proto.Message { return &messages.CommitRequest{} },
-	func() proto.Message { return &messages.AbortRequest{} },
-	func() proto.Message { return &messages.CondRequest{} },
+	func() proto.Message { return &messages.Prepare{} },
+	func() proto.Message { return &messages.Accept{} },
 	func() proto.Message { return &messages.ReadRequest{} },
-	func() proto.Message { return &messages.ReplicationBatch{} },
-	func() proto.Message { return &messages.ViewUpdate{} },
-	func() proto.Message { return &messages.Hello{} },
-	func() proto.Message { return &messages.HelloReply{} },
+	func() proto.Message { return &messages.Learn{} },
+	func() proto.Message { return &messages.SyncRequest{} },
+	func() proto.Message { return &messages.SyncReply{} },
+	func() proto.Message { return &messages.Seal{} },
+	func() proto.Message { return &messages.DumpRequest{} },
+	func() proto.Message { return &messages.Install{} },
+	func() proto.Message { return &messages.ViewAccept{} },
+	func() proto.Message { return &messages.ViewCommit{} },
 	func() proto.Message { return &messages.Ping{} },
-	func() proto.Message { return &messages.PromiseReply{} }, // a reply sent to the wrong place
+	func() proto.Message { return &messages.Vote{} }, // a reply sent to the wrong place
 }
 
 // FuzzHolderMessages decodes arbitrary bytes as any wire message and
@@ -31,44 +33,64 @@ var wireTypes = []func() proto.Message{
 // transport's to drop; whatever decodes must never panic the holder, and
 // the holder must keep answering.
 func FuzzHolderMessages(f *testing.F) {
+	held := &messages.State{Held: true, Value: []byte("v"), Token: 3, Origin: 3, LeaseNs: 1e9}
+	next := &messages.View{Version: 2, Masters: []string{"nonhost"}, W: 1}
+	dump := []*messages.DumpEntry{{Key: "k", Promised: 4, Accepted: 3, State: held}}
 	for i, m := range []proto.Message{
-		&messages.PromiseRequest{ReqId: 1, Key: "k", ExpectAbsent: true, Tag: 7, ViewVersion: 1},
-		&messages.CommitRequest{ReqId: 2, Key: "k", Tag: 7, Op: messages.Op_OP_LOCK, Value: []byte("v"), Token: 1, LeaseNs: 1e9},
-		&messages.AbortRequest{Key: "k", Tag: 7},
-		&messages.CondRequest{ReqId: 3, Op: messages.Op_OP_EXTEND, Key: "k", Value: []byte("v"), LeaseNs: 1e9},
-		&messages.ReadRequest{ReqId: 4, Key: "k"},
-		&messages.ReplicationBatch{From: "x", Entries: []*messages.LogEntry{{Op: messages.Op_OP_LOCK, Key: "k", Value: []byte("v"), Token: 3, LeaseNs: 1e9}}},
-		&messages.ViewUpdate{ReqId: 5, View: &messages.View{Version: 2, Masters: []string{"a", "b", "c"}, W: 2}},
-		&messages.Hello{From: "b", Incarnation: 9},
-		&messages.HelloReply{From: "b", SeenBefore: true, MaxToken: 1 << 62},
-		&messages.Ping{ReqId: 6},
+		&messages.Prepare{ReqId: 1, Key: "k", Ballot: 3, ViewVersion: 1},
+		&messages.Accept{ReqId: 2, Key: "k", Ballot: 3, State: held, Next: true, ViewVersion: 1},
+		&messages.ReadRequest{ReqId: 3, Key: "k", ViewVersion: 1},
+		&messages.Learn{ReqId: 4, Entries: []*messages.Learned{{Key: "k", Ballot: 3, State: held, Chosen: true}}},
+		&messages.SyncRequest{ReqId: 5, Incarnation: 1, After: 2, Limit: 10, ViewVersion: 1},
+		&messages.SyncReply{Status: messages.Status_STATUS_OK, Incarnation: 9, Last: 1, More: true, ViewVersion: 1,
+			Entries: []*messages.Learned{{Key: "k", Ballot: 3, State: held}}, View: next},
+		&messages.Seal{ReqId: 6, Version: 2, Ballot: 7},
+		&messages.DumpRequest{ReqId: 7, Ballot: 7, After: "a", Limit: 10},
+		&messages.Install{ReqId: 8, Version: 2, Ballot: 7, Page: 1, Entries: dump, Floor: 2},
+		&messages.ViewAccept{ReqId: 9, Ballot: 7, View: next, Installed: []string{"nonhost"}, InstalledIncarnations: []uint64{1}},
+		&messages.ViewCommit{ReqId: 10, View: next, Ballot: 7, Installed: []string{"nonhost"}, InstalledIncarnations: []uint64{1}},
+		&messages.Ping{ReqId: 11},
+		&messages.Vote{ReqId: 12, Status: messages.Status_STATUS_OK, Accepted: 3, State: held, View: next},
 	} {
 		b, err := proto.Marshal(m)
 		require.NoError(f, err)
 		f.Add(byte(i), b)
+		f.Add(byte(i)|0x80, b)
 	}
-	f.Add(byte(5), []byte{0x12, 0x02, 0x08, 0x99}) // truncated nested entry
+	// A truncated nested entry, and an install entry accepted with an
+	// empty state.
+	f.Add(byte(3), []byte{0x12, 0x02, 0x08, 0x99})
+	f.Add(byte(8)|0x80, []byte{0x32, 0x04, 0x18, 0x05, 0x22, 0x00})
 	f.Fuzz(func(t *testing.T, kind byte, data []byte) {
-		sys, h, pid, view := spawn(t)
-		msg := wireTypes[int(kind)%len(wireTypes)]()
+		fx := spawn(t)
+		msg := wireTypes[int(kind&0x7f)%len(wireTypes)]()
 		if proto.Unmarshal(data, msg) != nil {
 			return // malformed bytes never reach an actor: remote drops them
 		}
-		// Make votes well-formed for the holder's view half the time, to
-		// reach the table.
+		// Make the message well-formed for the holder's view half the
+		// time, to reach past the view checks.
 		if kind&0x80 != 0 {
+			v := fx.view
 			switch m := msg.(type) {
-			case *messages.PromiseRequest:
-				m.ViewVersion, m.ViewHash = view.Version, view.Hash()
-			case *messages.CondRequest:
-				m.ViewVersion, m.ViewHash = view.Version, view.Hash()
+			case *messages.Prepare:
+				m.ViewVersion, m.ViewHash = v.Version, v.Hash()
+			case *messages.Accept:
+				m.ViewVersion, m.ViewHash = v.Version, v.Hash()
+			case *messages.ReadRequest:
+				m.ViewVersion, m.ViewHash = v.Version, v.Hash()
+			case *messages.SyncReply:
+				m.ViewVersion = v.Version
+			case *messages.Seal:
+				m.Version = v.Version + 1
+			case *messages.Install:
+				m.Version, m.Incarnation = v.Version+1, 0
 			}
 		}
 		// Replies go to a process that drops them, not to dead letters.
-		sys.Root.RequestWithCustomSender(pid, msg, drop(t, sys))
-		_, err := sys.Root.RequestFuture(pid, &messages.Ping{ReqId: 1}, time.Second).Result()
+		fx.sys.Root.RequestWithCustomSender(fx.pid, msg, drop(t, fx.sys))
+		_, err := fx.sys.Root.RequestFuture(fx.pid, &messages.Ping{ReqId: 1}, time.Second).Result()
 		require.NoError(t, err, "the holder still answers")
-		require.Zero(t, h.Stats().Panics, "%T %v", msg, msg)
+		require.Zero(t, fx.h.Stats().Panics, "%T %v", msg, msg)
 	})
 }
 

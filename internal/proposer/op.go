@@ -217,6 +217,9 @@ func (o *Op) Step(now int64, msg any) []Send {
 		yes = false
 	}
 	o.t.add(i, yes, true)
+	if o.phase == phAccept && v.GetStatus() == messages.Status_STATUS_REJECTED && v.GetAccepted() > o.ballot {
+		o.t.above++ // it never accepted this ballot, and never will
+	}
 	if yes && o.phase != phAccept {
 		o.votes = append(o.votes, v)
 	}

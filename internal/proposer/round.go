@@ -65,6 +65,11 @@ func (o *Op) onLost(now int64) []Send {
 		o.mute = 0
 	}
 	o.problem = o.describe()
+	if o.phase == phAccept && t.above == len(o.v.Masters) && len(o.pending) > 0 && o.pending[len(o.pending)-1] == o.ballot {
+		// Every master refused the proposal holding a newer state: no
+		// master accepted it, none ever will, so no one can complete it.
+		o.pending = o.pending[:len(o.pending)-1]
+	}
 	switch {
 	case o.fast:
 		return o.startPrepare(now)

@@ -11,6 +11,7 @@ type tally struct {
 	answered  int // masters that replied (silence and known-down excluded)
 
 	rejected, wrongView, notReady, sealed, bad int
+	above                                      int  // accept refusals from masters holding a higher accepted ballot
 	conflict                                   bool // a master holds another view at the same version
 	notMaster                                  bool // a master holds this very view but is not in it by its own address
 }
