@@ -79,7 +79,7 @@ func New(self string, cfg Config) *Holder {
 func Index(addr string) uint64 {
 	f := fnv.New64a()
 	_, _ = f.Write([]byte(addr))
-	return f.Sum64()
+	return f.Sum64() & 0xff
 }
 
 // Props returns the props to spawn the holder with. The producer returns

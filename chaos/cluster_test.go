@@ -47,10 +47,12 @@ func newCluster(t *testing.T, n int, seed int64, cfg locker.Config) *cluster {
 		}
 		c.net.Shutdown()
 	})
+	first := cfg
+	first.Bootstrap = true // a new cluster; restarts rejoin
 	for _, a := range c.addrs {
 		sys, err := c.net.NewSystem(a)
 		require.NoError(t, err)
-		node, err := locker.Start(sys, cfg)
+		node, err := locker.Start(sys, first)
 		require.NoError(t, err)
 		c.nodes = append(c.nodes, node)
 	}
@@ -88,8 +90,8 @@ func (c *cluster) kill(i int) {
 }
 
 // restart starts a new node with empty memory at master i's address. It
-// does not vote until it recovered its peers' token counters and, since
-// they saw its previous incarnation, waited out its lock-delay.
+// does not vote until it has rejoined: a view change moves the other
+// masters' state into it.
 func (c *cluster) restart(i int) error {
 	sys, err := c.net.NewSystem(c.addrs[i])
 	if err != nil {

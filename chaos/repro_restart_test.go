@@ -49,12 +49,10 @@ func TestReproRestartForgottenByRestartedPeers(t *testing.T) {
 		c.kill(0)
 		require.NoError(t, c.restart(0))
 		synctest.Wait()
-		time.Sleep(10 * time.Millisecond) // greetings answered
-		voting := c.node(0).Voting()
+		time.Sleep(10 * time.Millisecond) // it rejoins, taking m2's and m3's state
 
 		c.net.Isolate("m2") // the holder's side
 		_, err = c.node(2).Lock(t.Context(), "k", []byte("usurper"), time.Second)
 		require.ErrorIs(t, err, locker.ErrNoQuorum, "m1 and m3 granted a key held for another second")
-		require.False(t, voting, "the restarted m1 votes before its lock-delay")
 	})
 }

@@ -10,7 +10,7 @@ type Config struct {
 	Self         string    // this node's address
 	View         view.View // the view it starts in
 	Incarnation  uint64    // random per start, never 0: tells a restart from its predecessor
-	MaxLease     int64     // longest lease accepted, in ns; 0: no bound
+	MaxLease     int64     // longest lease accepted, in ns; 0: only LeaseCap
 	TombstoneTTL int64     // how long a free key is kept before it is dropped, in ns
 	Voting       bool      // its memory is complete from the start (Bootstrap, a lone master)
 	Now          int64     // the clock at start: recovery is counted from it

@@ -123,7 +123,13 @@ func (a *Acceptor) goodCopy(st *messages.State) bool {
 	return st.GetValue() != nil && st.GetToken() != 0 && st.GetLeaseNs() >= 0 && a.leaseOK(st.GetLeaseNs())
 }
 
-func (a *Acceptor) leaseOK(ns int64) bool { return a.cfg.MaxLease <= 0 || ns <= a.cfg.MaxLease }
+func (a *Acceptor) leaseOK(ns int64) bool {
+	return ns <= LeaseCap && (a.cfg.MaxLease <= 0 || ns <= a.cfg.MaxLease)
+}
+
+// LeaseCap bounds every lease, even without MaxLease, so that deadlines
+// never overflow: about 146 years.
+const LeaseCap = int64(1) << 62
 
 // create adds an empty record for key: nothing accepted, droppable after
 // TombstoneTTL unless something is accepted first.

@@ -44,7 +44,7 @@ func newWorld(t testing.TB, k int, opts ...registry.Option) *world {
 	for _, a := range addrs {
 		sys, err := w.net.NewSystem(a)
 		require.NoError(t, err)
-		n, err := locker.Start(sys, locker.Config{Masters: addrs, RequestTimeout: time.Second})
+		n, err := locker.Start(sys, locker.Config{Masters: addrs, RequestTimeout: time.Second, Bootstrap: true})
 		require.NoError(t, err)
 		w.sys[a], w.node[a], w.reg[a] = sys, n, registry.New(n, opts...)
 	}

@@ -131,6 +131,7 @@ func startCluster(tb testing.TB, k int, cfg locker.Config) []*member {
 		}
 	})
 	cfg.Masters = addrs
+	cfg.Bootstrap = true // a new cluster
 	for _, m := range ms {
 		n, err := locker.Start(m.sys, cfg)
 		if err != nil {

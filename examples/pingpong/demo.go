@@ -17,7 +17,7 @@ func demo(rounds int) error {
 	nodes := []*member{listen("node1", "127.0.0.1", 0), listen("node2", "127.0.0.1", 0), listen("node3", "127.0.0.1", 0)}
 	masters := []string{nodes[0].sys.Address(), nodes[1].sys.Address(), nodes[2].sys.Address()}
 	for _, m := range nodes {
-		if err := m.join(masters); err != nil {
+		if err := m.join(masters, true); err != nil {
 			return err
 		}
 	}

@@ -34,13 +34,14 @@ func main() {
 	masters := flag.String("masters", "", "comma-separated host:port of the three masters (with -listen)")
 	name := flag.String("name", "", "ping or pong: the player this node runs; empty runs a master only (with -listen)")
 	rounds := flag.Int("rounds", 5, "ping-pong exchanges to play")
+	bootstrap := flag.Bool("bootstrap", false, "the cluster is new: vote at once (with -listen; never on a restart)")
 	flag.Parse()
 
 	var err error
 	if *listen == "" {
 		err = demo(*rounds)
 	} else {
-		err = single(*listen, strings.Split(*masters, ","), *name, *rounds)
+		err = single(*listen, strings.Split(*masters, ","), *name, *rounds, *bootstrap)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "pingpong:", err)

@@ -37,8 +37,9 @@ func listen(label, host string, port int) *member {
 }
 
 // join starts the member's locker node with masters and its registry.
-func (m *member) join(masters []string) error {
-	n, err := locker.Start(m.sys, locker.Config{Masters: masters, RequestTimeout: time.Second})
+// bootstrap says the cluster is new (its first start).
+func (m *member) join(masters []string, bootstrap bool) error {
+	n, err := locker.Start(m.sys, locker.Config{Masters: masters, RequestTimeout: time.Second, Bootstrap: bootstrap})
 	if err != nil {
 		return fmt.Errorf("%s: %w", m.label, err)
 	}

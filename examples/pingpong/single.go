@@ -16,7 +16,7 @@ import (
 
 // single runs one node of a three-process game: a player named name
 // ("ping" or "pong"), or a master only when name is empty.
-func single(addr string, masters []string, name string, rounds int) error {
+func single(addr string, masters []string, name string, rounds int, bootstrap bool) error {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return err
@@ -35,7 +35,7 @@ func single(addr string, masters []string, name string, rounds int) error {
 	}
 
 	m := listen("node", host, p)
-	if err := m.join(masters); err != nil {
+	if err := m.join(masters, bootstrap); err != nil {
 		return err
 	}
 	defer m.close()

@@ -24,7 +24,7 @@ func ChildMain() error {
 	if !ok || !found {
 		return fmt.Errorf("expected MASTERS, got %q", line)
 	}
-	n, err := locker.Start(m.sys, locker.Config{Masters: strings.Split(masters, ",")})
+	n, err := locker.Start(m.sys, locker.Config{Masters: strings.Split(masters, ","), Bootstrap: true})
 	if err != nil {
 		return err
 	}

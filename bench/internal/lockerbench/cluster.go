@@ -76,7 +76,7 @@ func StartInProc(ctx context.Context) (*Cluster, error) {
 		addrs[i] = m.addr()
 	}
 	for _, m := range c.masters {
-		n, err := locker.Start(m.sys, locker.Config{Masters: addrs})
+		n, err := locker.Start(m.sys, locker.Config{Masters: addrs, Bootstrap: true})
 		if err != nil {
 			c.Close()
 			return nil, err
