@@ -238,6 +238,9 @@ func (o *Op) note(v *messages.Vote) {
 	case messages.Status_STATUS_REJECTED:
 		o.t.rejected++
 		o.node.Observe(v.GetPromised())
+		if v.GetPromised() > v.GetAccepted()+1 {
+			o.t.contended = true // a prepare above the last write: another call is writing
+		}
 	case messages.Status_STATUS_WRONG_VIEW:
 		o.t.wrongView++
 		if nv, err := view.FromProto(v.GetView()); err == nil {

@@ -85,6 +85,10 @@ func (o *Op) onLost(now int64) []Send {
 	case o.mute >= 2:
 		o.finish(NoQuorum, o.problem)
 		return nil
+	case t.rejected > 0 && !t.contended && t.notReady+t.sealed == 0 && o.attempts < 8:
+		// The ballot was only below writes that are over: no one to
+		// give way to. Retry at once above them.
+		return o.startPrepare(now)
 	}
 	d := o.cfg.MinBackoff << min(max(o.attempts-1, 0), 6)
 	d = min(d, o.cfg.MaxBackoff)
