@@ -21,7 +21,9 @@ func TestCalm(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkLinearizable(t, "calm", 1, w.History())
+	if err := linearizable("calm", 1, w.History()); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestOne(t *testing.T) {

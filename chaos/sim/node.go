@@ -54,6 +54,10 @@ func (w *World) build() {
 			clk: clock{offset: w.rng.Int64N(int64(1e12)), rate: rate, skew: w.rng.Int64N(int64(50e6))}}
 		w.nodes = append(w.nodes, n)
 	}
+	w.byAddr = make(map[string]*node, total)
+	for _, n := range w.nodes {
+		w.byAddr[n.addr] = n
+	}
 	for _, n := range w.nodes {
 		n.boot(n.idx < w.p.Masters+w.p.Replicas) // the first view's nodes bootstrap
 	}
@@ -289,11 +293,4 @@ func contains(s []string, x string) bool {
 	return false
 }
 
-func (w *World) node(addr string) *node {
-	for _, n := range w.nodes {
-		if n.addr == addr {
-			return n
-		}
-	}
-	return nil
-}
+func (w *World) node(addr string) *node { return w.byAddr[addr] }

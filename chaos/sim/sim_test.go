@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -68,25 +71,59 @@ func TestSimulation(t *testing.T) {
 		}
 	}
 	sort.Strings(names)
-	t.Logf("base seed %d, %d runs per profile; replay one run with -sim.profile=P -sim.seed=S -sim.runs=1", base, runs)
+	t.Logf("base seed %d, %d runs per profile on %d workers; replay one run with -sim.profile=P -sim.seed=S -sim.runs=1",
+		base, runs, runtime.GOMAXPROCS(0))
+	defer debug.SetGCPercent(debug.SetGCPercent(400)) // the worlds are small and short-lived
+	var all Stats
+	start := time.Now()
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
-			var total Stats
-			start := time.Now()
-			for i := range runs {
-				s := runOne(t, name, base+int64(i))
-				total = add(total, s)
-				if t.Failed() {
-					return
-				}
-			}
-			el := time.Since(start)
+			pstart := time.Now()
+			total := runMany(t, name, base, runs)
+			all = add(all, total)
+			el := time.Since(pstart)
 			t.Logf("%s: %d runs, %d operations (%d ok, %d refused, %d unknown), %d tenures, %d crashes, %d partitions, %d view changes (%d committed), %d repairs, %d unrecoverable, %d messages (%d dropped, %d duplicated), %v, %.0f ops/s",
 				name, runs, total.Ops, total.OK, total.Refused, total.Unknown, total.Tenures, total.Crashes, total.Partitions,
 				total.ViewChanges, total.Committed, total.Repairs, total.Unrecoverable, total.Messages, total.Dropped, total.Duplicated,
 				el.Round(time.Millisecond), float64(total.Ops)/el.Seconds())
 		})
 	}
+	el := time.Since(start)
+	t.Logf("all profiles: %d runs, %d operations, no violation: %v, %.0f ops/s", runs*len(names), all.Ops,
+		el.Round(time.Millisecond), float64(all.Ops)/el.Seconds())
+}
+
+// runMany runs seeds base..base+runs-1 of a profile on every core and
+// adds up their stats; it stops at the first failure.
+func runMany(t *testing.T, profile string, base int64, runs int) Stats {
+	var (
+		mu    sync.Mutex
+		total Stats
+		next  = make(chan int64)
+		wg    sync.WaitGroup
+	)
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for seed := range next {
+				s, err := runSeed(profile, seed)
+				mu.Lock()
+				if err != nil {
+					t.Error(err)
+				}
+				total = add(total, s)
+				mu.Unlock()
+			}
+		})
+	}
+	for i := range runs {
+		if t.Failed() {
+			break
+		}
+		next <- base + int64(i)
+	}
+	close(next)
+	wg.Wait()
+	return total
 }
 
 func add(a, b Stats) Stats {
@@ -109,27 +146,40 @@ func add(a, b Stats) Stats {
 	return a
 }
 
-// runOne runs one seed of a profile and checks it; the linearizability
-// check runs on the lin profiles.
+// runOne runs one seed of a profile and checks it.
 func runOne(t *testing.T, profile string, seed int64) Stats {
 	t.Helper()
-	p, ok := Profiles[profile]
-	if !ok {
-		t.Fatalf("no profile %q", profile)
+	s, err := runSeed(profile, seed)
+	if err != nil {
+		t.Fatal(err)
 	}
-	w := New(seed, p)
-	if err := w.Run(); err != nil {
-		t.Fatalf("%s: %v\nreplay: go test ./sim/ -run 'TestSimulation/%s' -sim.profile=%s -sim.seed=%d -sim.runs=1 -v",
-			profile, err, profile, profile, seed)
-	}
-	if !p.Short {
-		checkLinearizable(t, profile, seed, w.History())
-	}
-	return w.Stats()
+	return s
 }
 
-func checkLinearizable(t *testing.T, profile string, seed int64, h *History) {
-	t.Helper()
+// runSeed runs one seed of a profile and checks it: the invariants as it
+// runs, convergence at its end, and linearizability of the lin profiles.
+func runSeed(profile string, seed int64) (Stats, error) {
+	p, ok := Profiles[profile]
+	if !ok {
+		return Stats{}, fmt.Errorf("no profile %q", profile)
+	}
+	w := New(seed, p)
+	replay := fmt.Sprintf("replay: go test ./sim/ -run 'TestSimulation/%s' -sim.profile=%s -sim.seed=%d -sim.runs=1 -v",
+		profile, profile, seed)
+	if err := w.Run(); err != nil {
+		return w.Stats(), fmt.Errorf("%s: %v\n%s", profile, err, replay)
+	}
+	if !p.Short {
+		if err := linearizable(profile, seed, w.History()); err != nil {
+			return w.Stats(), fmt.Errorf("%v\n%s", err, replay)
+		}
+	}
+	return w.Stats(), nil
+}
+
+// linearizable checks a lin profile's history with porcupine; on a
+// violation it writes the visualization and explains the key that fails.
+func linearizable(profile string, seed int64, h *History) error {
 	end := int64(0)
 	for _, op := range h.Ops {
 		end = max(end, op.Return)
@@ -143,16 +193,16 @@ func checkLinearizable(t *testing.T, profile string, seed int64, h *History) {
 		ops = append(ops, porcupine.Operation{ClientId: op.Client, Input: op, Call: op.Call, Output: op, Return: ret})
 	}
 	res, info := porcupine.CheckOperationsVerbose(model.ToModel(), ops, 30*time.Second)
-	if res == porcupine.Illegal {
-		path := fmt.Sprintf("%s/sim-%s-%d.html", os.TempDir(), profile, seed)
-		if f, err := os.Create(path); err == nil {
-			_ = porcupine.Visualize(model.ToModel(), info, f)
-			f.Close()
-		}
-		t.Logf("%s", explain(ops))
-		t.Fatalf("%s seed %d: history is not linearizable (%d operations); visualization: %s\nreplay: go test ./sim/ -run 'TestSimulation/%s' -sim.profile=%s -sim.seed=%d -sim.runs=1 -v",
-			profile, seed, len(ops), path, profile, profile, seed)
+	if res != porcupine.Illegal {
+		return nil
 	}
+	path := fmt.Sprintf("%s/sim-%s-%d.html", os.TempDir(), profile, seed)
+	if f, err := os.Create(path); err == nil {
+		_ = porcupine.Visualize(model.ToModel(), info, f)
+		f.Close()
+	}
+	return fmt.Errorf("%s seed %d: history is not linearizable (%d operations); visualization: %s\n%s",
+		profile, seed, len(ops), path, explain(ops))
 }
 
 // explain lists, by call time, the operations of the first key whose

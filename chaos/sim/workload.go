@@ -46,6 +46,7 @@ type client struct {
 	rng  *rand.Rand
 	left int
 	busy bool
+	done bool     // it issued its last call and that call returned
 	hold *holding // mutual-exclusion workload: the tenure it holds
 }
 
@@ -61,18 +62,12 @@ func (w *World) startClients() {
 	for i := range w.p.Clients {
 		c := &client{w: w, id: i, rng: rand.New(rand.NewPCG(uint64(w.seed), uint64(1000+i))), left: w.p.Ops}
 		w.clients = append(w.clients, c)
+		w.active++
 		w.after(c.rng.Int64N(int64(w.p.Think)+1), c.next)
 	}
 }
 
-func (w *World) clientsDone() bool {
-	for _, c := range w.clients {
-		if c.left > 0 || c.busy {
-			return false
-		}
-	}
-	return true
-}
+func (w *World) clientsDone() bool { return w.active == 0 }
 
 func (c *client) key(i int) string { return fmt.Sprintf("k%d", i) }
 
@@ -80,7 +75,10 @@ func (c *client) key(i int) string { return fmt.Sprintf("k%d", i) }
 func (c *client) next() {
 	w := c.w
 	if c.left == 0 || w.settling {
-		c.left = 0
+		if c.left > 0 || !c.done {
+			c.left, c.done = 0, true
+			w.active--
+		}
 		return
 	}
 	var alive []*node

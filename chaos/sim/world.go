@@ -13,7 +13,6 @@
 package sim
 
 import (
-	"container/heap"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -47,16 +46,18 @@ type Profile struct {
 
 // World is one simulated run.
 type World struct {
-	p     Profile
-	seed  int64
-	rng   *rand.Rand
-	now   int64 // global simulated time, ns
-	seq   uint64
-	queue events
-	nodes []*node
-	net   network
+	p      Profile
+	seed   int64
+	rng    *rand.Rand
+	now    int64 // global simulated time, ns
+	seq    uint64
+	queue  events
+	nodes  []*node
+	byAddr map[string]*node
+	net    network
 
 	clients   []*client
+	active    int // clients not done yet
 	settling  bool
 	settleEnd int64
 
@@ -87,25 +88,56 @@ type event struct {
 	fn  func()
 }
 
+// events is a binary min-heap of events by time, then by sequence.
 type events []event
 
-func (e events) Len() int { return len(e) }
-func (e events) Less(i, j int) bool {
+func (e events) less(i, j int) bool {
 	return e[i].at < e[j].at || (e[i].at == e[j].at && e[i].seq < e[j].seq)
 }
-func (e events) Swap(i, j int) { e[i], e[j] = e[j], e[i] }
-func (e *events) Push(x any)   { *e = append(*e, x.(event)) }
-func (e *events) Pop() any {
-	old := *e
-	x := old[len(old)-1]
-	*e = old[:len(old)-1]
-	return x
+
+func (e *events) push(x event) {
+	*e = append(*e, x)
+	h := *e
+	for i := len(h) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !h.less(i, p) {
+			break
+		}
+		h[i], h[p] = h[p], h[i]
+		i = p
+	}
+}
+
+func (e *events) pop() event {
+	h := *e
+	top := h[0]
+	last := len(h) - 1
+	h[0] = h[last]
+	h[last] = event{}
+	h = h[:last]
+	for i := 0; ; {
+		l := 2*i + 1
+		if l >= len(h) {
+			break
+		}
+		m := l
+		if r := l + 1; r < len(h) && h.less(r, l) {
+			m = r
+		}
+		if !h.less(m, i) {
+			break
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
+	*e = h
+	return top
 }
 
 // after runs fn d ns from now.
 func (w *World) after(d int64, fn func()) {
 	w.seq++
-	heap.Push(&w.queue, event{at: w.now + max(d, 0), seq: w.seq, fn: fn})
+	w.queue.push(event{at: w.now + max(d, 0), seq: w.seq, fn: fn})
 }
 
 // New builds a world for seed and profile p.
@@ -132,11 +164,11 @@ func (w *World) Run() error {
 	if w.p.FaultEvery > 0 {
 		w.scheduleFault()
 	}
-	for w.queue.Len() > 0 && w.err == nil {
-		if w.clientsDone() && !w.settling {
+	for len(w.queue) > 0 && w.err == nil {
+		if !w.settling && w.clientsDone() {
 			w.settle()
 		}
-		e := heap.Pop(&w.queue).(event)
+		e := w.queue.pop()
 		w.now = e.at
 		w.stats.Events++
 		e.fn()

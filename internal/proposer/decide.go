@@ -104,8 +104,10 @@ func (o *Op) onPromised(now int64) []Send {
 		return o.answerOn(now, s, o.readAnswer(s))
 	}
 	mine := o.isMine(s)
-	o.trace("promised: high %d state %v held %v left %d uniform %v; pending %v mine %d bound %d/%v", s.high, s.st, s.held, s.left,
-		s.uniform, o.pending, mine, o.bound, o.boundByRead)
+	if o.cfg.Trace != nil {
+		o.trace("promised: high %d state %v held %v left %d uniform %v; pending %v mine %d bound %d/%v", s.high, s.st, s.held, s.left,
+			s.uniform, o.pending, mine, o.bound, o.boundByRead)
+	}
 	o.confirm = false
 	rebind := mine == 0
 	if mine == 0 && len(o.pending) > 0 {

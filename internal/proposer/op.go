@@ -100,6 +100,7 @@ type Op struct {
 	chosen  *messages.Learned // the chosen state the answer rests on
 	accBy   []bool            // masters that accepted it
 	problem string            // why the call failed, for the error message
+	lost    tally             // the last round lost, described on demand
 }
 
 type phase uint8
@@ -141,7 +142,12 @@ func (o *Op) Done() bool { return o.done }
 func (o *Op) Outcome() (Outcome, Result) { return o.out, o.res }
 
 // Problem says why a failed call failed, for its error message.
-func (o *Op) Problem() string { return o.problem }
+func (o *Op) Problem() string {
+	if o.problem == "" && o.lost.n > 0 {
+		return o.lost.describe()
+	}
+	return o.problem
+}
 
 // Chosen returns the chosen state the answer rests on, with what it had
 // left when the call decided, and which masters are known to have
@@ -325,7 +331,9 @@ func (o *Op) evaluate(now int64) []Send {
 		o.phase, o.deadline = phStale, 0
 		return nil
 	}
-	o.trace("round %d phase %d ballot %d: %s", o.round, o.phase, o.ballot, o.describe())
+	if o.cfg.Trace != nil {
+		o.trace("round %d phase %d ballot %d: %s", o.round, o.phase, o.ballot, o.describe())
+	}
 	switch o.t.outcome() {
 	case quorum.Won:
 		switch o.phase {

@@ -64,7 +64,7 @@ func (o *Op) onLost(now int64) []Send {
 	} else {
 		o.mute = 0
 	}
-	o.problem = o.describe()
+	o.lost = t
 	if o.phase == phAccept && t.above == len(o.v.Masters) && len(o.pending) > 0 && o.pending[len(o.pending)-1] == o.ballot {
 		// Every master refused the proposal holding a newer state: no
 		// master accepted it, none ever will, so no one can complete it.
@@ -83,7 +83,7 @@ func (o *Op) onLost(now int64) []Send {
 		o.finish(NoQuorum, fmt.Sprintf("a master refuses to vote in view %d: its address differs from its name in the view", o.v.Version))
 		return nil
 	case o.mute >= 2:
-		o.finish(NoQuorum, o.problem)
+		o.finish(NoQuorum, t.describe())
 		return nil
 	case t.rejected > 0 && !t.contended && t.notReady+t.sealed == 0 && o.attempts < 8:
 		// The ballot was only below writes that are over: no one to
@@ -97,9 +97,11 @@ func (o *Op) onLost(now int64) []Send {
 	return nil
 }
 
-// describe says what the last round's answers were.
-func (o *Op) describe() string {
-	t := o.t
+// describe says what the current round's answers are.
+func (o *Op) describe() string { return o.t.describe() }
+
+// describe says what a round's answers were.
+func (t tally) describe() string {
 	s := fmt.Sprintf("%d of %d masters voted yes, %d needed; %d answered", t.nYes, t.n, t.w, t.answered)
 	for _, r := range []struct {
 		n    int
