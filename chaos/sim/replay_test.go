@@ -10,22 +10,9 @@ var (
 	keyFlag    = flag.String("sim.key", "", "trace the syncs of this key")
 )
 
-func TestCalm(t *testing.T) {
-	p := lin(3)
-	p.FaultEvery = 0
-	p.Loss, p.Dup = 0, 0
-	w := New(1, p)
-	w.trace = t.Logf
-	err := w.Run()
-	t.Logf("stats %+v", w.Stats())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := linearizable("calm", 1, w.History()); err != nil {
-		t.Fatal(err)
-	}
-}
-
+// TestOne replays one run with a trace of its view changes, crashes and
+// failed calls (and every decision of -sim.client's calls, syncs of
+// -sim.key): go test ./sim/ -run TestOne -sim.profile=P -sim.seed=S -v
 func TestOne(t *testing.T) {
 	if *profFlag == "" {
 		t.Skip("-sim.profile and -sim.seed")
