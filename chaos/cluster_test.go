@@ -56,7 +56,7 @@ func newCluster(t *testing.T, n int, seed int64, cfg locker.Config) *cluster {
 		require.NoError(t, err)
 		c.nodes = append(c.nodes, node)
 	}
-	// Masters greet each other (token recovery) before they vote.
+	// Bootstrapped masters vote at once; wait for it anyway.
 	deadline := time.Now().Add(10 * time.Second)
 	for _, node := range c.nodes {
 		for !node.Voting() {

@@ -32,16 +32,12 @@
 // restarts them later with empty memory at the same address (the
 // in-flight calls of a killed master fail with ErrStopped: an ambiguous
 // write, a dropped read; clients skip a master while it is down). At most
-// (N-1)/2 masters are down or recovering at any time, as the protocol
-// assumes (docs/protocol.md, "Restarts"): a restarted master votes only
-// once it has its peers' token counters and has waited out its lock-delay
-// (MaxLease + PromiseTTL). In TestMutualExclusion (MaxLease 200 ms, a
-// lock-delay of 300 ms) killed masters come back and vote again many
-// times per run. In TestLinearizable the leases and MaxLease are a minute
-// (the model has no expiry, and a run is shorter), so a restarted master
-// stays out of the vote until the run ends: there the check is that it
-// does not vote early with empty memory, and that its coordination and
-// the others' do without it.
+// (N-1)/2 masters are down or recovering at any time, so that the others
+// can always rejoin one (docs/protocol.md, "Restarts and first starts"):
+// a restarted master votes only once a view change has moved its peers'
+// state into it. Killed masters come back and vote again many times per
+// run, in both tests. In TestLinearizable the leases and MaxLease are a
+// minute (the model has no expiry, and a run is shorter).
 //
 // The TestRepro tests are the bugs these checks found, reduced by hand to
 // deterministic scenarios; a failing one is a bug still open.

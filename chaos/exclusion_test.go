@@ -51,11 +51,10 @@ func TestMutualExclusion(t *testing.T) {
 func runHolders(t *testing.T, seed int64, p profile) ([]segment, int, int) {
 	c := newCluster(t, mastersFor(seed), seed, locker.Config{
 		RequestTimeout: 100 * time.Millisecond,
-		PromiseTTL:     100 * time.Millisecond,
 		MaxLease:       200 * time.Millisecond,
 	})
-	// A killed master is down for up to 500 ms, then recovers for its
-	// lock-delay (MaxLease + PromiseTTL = 300 ms) and votes again.
+	// A killed master is down for up to 500 ms, then rejoins and votes
+	// again.
 	f := newFaults(c, seed, 20*time.Millisecond, 500*time.Millisecond)
 	stop := make(chan struct{})
 	var faultsDone sync.WaitGroup

@@ -25,11 +25,7 @@ var (
 )
 
 // linLease is every Lock's lease and the masters' MaxLease: the model
-// has no expiry, so a run must end before it (runHistory checks). A
-// restarted master's lock-delay (MaxLease + PromiseTTL) is longer still,
-// so here it stays out of the vote for the rest of the run; a restart
-// that is taken for a first start would vote at once with empty memory.
-// TestMutualExclusion has masters come back.
+// has no expiry, so a run must end before it (runHistory checks).
 const linLease = time.Minute
 
 // history is what one run recorded. Timestamps are ticks of one logical
@@ -81,7 +77,6 @@ func TestLinearizable(t *testing.T) {
 func runHistory(t *testing.T, seed int64, p profile) history {
 	c := newCluster(t, mastersFor(seed), seed, locker.Config{
 		RequestTimeout: 200 * time.Millisecond,
-		PromiseTTL:     300 * time.Millisecond,
 		MaxLease:       linLease,
 	})
 	epoch := time.Now()

@@ -10,25 +10,18 @@ import (
 	"github.com/protolocker/locker"
 )
 
-// Fixed (a regression test now). A restarted master takes itself for a first start and votes at
-// once with empty memory, because the peers that saw its previous
-// incarnation have restarted since and forgotten it. Found by
-// TestMutualExclusion with restarts (two holders at once, no extend or
-// release involved), reduced here by hand to a hypothesis that it
-// confirms.
-//
-// Peers learn a master's incarnation only from its Hello (onHello in
-// actor/recovery.go); a master greets only while it recovers. So once m2
-// and m3 have restarted (one at a time, each waiting out its lock-delay),
-// neither knows m1's incarnation. m1 then locks k on m1 and m2, crashes
-// and restarts: m2 and m3 answer "not seen before", m1 skips the
-// lock-delay, and m1 and m3 grant k to another client while the holder's
-// lease runs.
+// Fixed (a regression test now). A restarted master took itself for a
+// first start and voted at once with empty memory, because the peers that
+// saw its previous incarnation had restarted since and forgotten it (the
+// first design told restarts apart by incarnations). Found by
+// TestMutualExclusion with restarts. m2 and m3 restart, m1 locks k on m1
+// and m2, crashes and restarts: m1 and m3 must not grant k to another
+// client while the holder's lease runs. Now every start without
+// Bootstrap rejoins, taking the state of the masters that kept theirs.
 func TestReproRestartForgottenByRestartedPeers(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := newCluster(t, 3, 1, locker.Config{
 			RequestTimeout: 200 * time.Millisecond,
-			PromiseTTL:     100 * time.Millisecond,
 			MaxLease:       time.Second,
 		})
 		restart := func(i int) {
