@@ -172,7 +172,7 @@ func (w *World) Run() error {
 		w.now = e.at
 		w.stats.Events++
 		e.fn()
-		if w.settling && w.now >= w.settleEnd {
+		if w.settling && w.now >= w.settleEnd && (w.quiet() || w.now >= w.settleEnd+int64(20*w.p.RoundTimeout)) {
 			break
 		}
 	}
@@ -180,6 +180,16 @@ func (w *World) Run() error {
 		w.checkConvergence()
 	}
 	return w.err
+}
+
+// quiet reports that no call or view change is in flight on any node.
+func (w *World) quiet() bool {
+	for _, n := range w.nodes {
+		if n.alive && (len(n.calls) > 0 || len(n.changes) > 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // Stats returns what the run did.
