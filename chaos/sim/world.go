@@ -56,10 +56,11 @@ type World struct {
 	byAddr map[string]*node
 	net    network
 
-	clients   []*client
-	active    int // clients not done yet
-	settling  bool
-	settleEnd int64
+	clients    []*client
+	active     int // clients not done yet
+	settling   bool
+	settleEnd  int64
+	quietSince int64
 
 	trace       func(format string, args ...any) // debugging output, when set
 	traceClient int                              // only this client's calls are traced; -1: every client
@@ -172,7 +173,7 @@ func (w *World) Run() error {
 		w.now = e.at
 		w.stats.Events++
 		e.fn()
-		if w.settling && w.now >= w.settleEnd && (w.quiet() || w.now >= w.settleEnd+int64(20*w.p.RoundTimeout)) {
+		if w.settling && w.now >= w.settleEnd && w.settled() {
 			break
 		}
 	}
@@ -180,6 +181,20 @@ func (w *World) Run() error {
 		w.checkConvergence()
 	}
 	return w.err
+}
+
+// settled reports that no call or view change has been in flight for
+// three anti-entropy intervals (or that settling has gone on too long).
+func (w *World) settled() bool {
+	switch {
+	case w.now >= w.settleEnd+int64(40*w.p.RoundTimeout):
+		return true
+	case !w.quiet():
+		w.quietSince = 0
+	case w.quietSince == 0:
+		w.quietSince = w.now
+	}
+	return w.quietSince != 0 && w.now-w.quietSince >= int64(3*w.p.Interval)
 }
 
 // quiet reports that no call or view change is in flight on any node.
