@@ -70,7 +70,9 @@ func (n *Node) changeTo(ctx context.Context, target view.View) error {
 	}
 	for attempt := 0; ; attempt++ {
 		from := n.members.Load()
-		if from.Version >= target.Version && attempt > 0 {
+		if from.Version+1 != target.Version {
+			// The view changed since the call computed its target: an
+			// absolute list of masters would undo that change.
 			return fmt.Errorf("%w: %w (now view %d); retry against it", ErrNoQuorum, errConcurrent, from.Version)
 		}
 		out, problem, err := n.change(ctx, from, target)

@@ -71,15 +71,20 @@ func (h *Holder) count(reply any) {
 	}
 }
 
-// onSyncTick asks every other master for its changes, and tells the node
-// what needs a proposer.
+// onSyncTick asks every other master for its changes (every other node of
+// the view while its memory is not complete, to find a newer view), and
+// tells the node what needs a proposer.
 func (h *Holder) onSyncTick(ctx protoactor.Context) {
 	if h.stopped {
 		return
 	}
 	defer h.ticker.Reset(h.cfg.ReplicationInterval)
-	self := h.self.Address
-	for _, m := range h.acc.View().Masters {
+	self, v := h.self.Address, h.acc.View()
+	peers := v.Masters
+	if !h.acc.Voting() {
+		peers = v.Nodes() // a recovering node looks for a newer view everywhere it can
+	}
+	for _, m := range peers {
 		if m != self {
 			ctx.Request(protoactor.NewPID(m, Name), h.acc.SyncRequest(m, 0))
 			h.stats.syncs.Add(1)

@@ -71,12 +71,6 @@ func (r *Registry) acquire(ctx context.Context, c claim) (*holding, error) {
 	sent := time.Now()
 	lctx, cancel := context.WithDeadline(ctx, sent.Add(r.cfg.lease-r.cfg.margin))
 	_, err = r.node.Lock(lctx, key, c.value, r.cfg.lease)
-	if err == nil {
-		// A Lock lands on the masters that granted in time (W at least);
-		// one extension installs the name on the others too, so every
-		// node's WhereIs sees it now rather than at the first renewal.
-		_, _ = r.node.ExtendLease(lctx, key, c.value, r.cfg.lease)
-	}
 	if errors.Is(err, locker.ErrLocked) {
 		// The same value may be ours already: a placeholder, or a lease
 		// left by an earlier incarnation of this very PID.
