@@ -13,9 +13,9 @@ import (
 const maxRepairs = 16
 
 // maintenance is the background work the lease-holder asks of its node:
-// repair reads of suspect keys, a rejoin while the node's memory is not
-// complete, and a change that ends a view change whose coordinator went
-// away.
+// repair reads of suspect keys, reads that end abandoned keys, a rejoin
+// while the node's memory is not complete, and a change that ends a view
+// change whose coordinator went away.
 type maintenance struct {
 	mu          sync.Mutex
 	repairing   map[string]bool
@@ -35,7 +35,7 @@ func (n *Node) Heard(addr string) { n.down.clear(addr) }
 
 // Maintain starts the background calls the lease-holder's state calls for
 // (actor.Host). It runs on the holder's goroutine and never blocks.
-func (n *Node) Maintain(suspects []string, voting, sealed bool) {
+func (n *Node) Maintain(suspects, abandoned []string, voting, sealed bool) {
 	if !n.ready.Load() {
 		return
 	}
@@ -53,7 +53,13 @@ func (n *Node) Maintain(suspects []string, voting, sealed bool) {
 	for _, key := range suspects {
 		if !m.repairing[key] && len(m.repairing) < maxRepairs {
 			m.repairing[key] = true
-			n.bg.Go(func() { n.repair(key) })
+			n.bg.Go(func() { n.repair(key, true) })
+		}
+	}
+	for _, key := range abandoned {
+		if !m.repairing[key] && len(m.repairing) < maxRepairs {
+			m.repairing[key] = true
+			n.bg.Go(func() { n.repair(key, false) })
 		}
 	}
 	now := time.Now()
@@ -72,12 +78,13 @@ func (n *Node) Maintain(suspects []string, voting, sealed bool) {
 	}
 }
 
-// repair reads key through a quorum and writes its newest state back to
-// every master.
-func (n *Node) repair(key string) {
+// repair reads key through a quorum. A repair of a suspect writes the
+// newest state back to every master; a read of an abandoned key writes its
+// expiry, after which the key is dropped.
+func (n *Node) repair(key string, suspect bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), n.cfg.RequestTimeout)
 	defer cancel()
-	_, _ = n.run(ctx, proposer.Request{Kind: proposer.Read, Key: key, Repair: true})
+	_, _ = n.run(ctx, proposer.Request{Kind: proposer.Read, Key: key, Repair: suspect})
 	n.maint.mu.Lock()
 	delete(n.maint.repairing, key)
 	n.maint.mu.Unlock()

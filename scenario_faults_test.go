@@ -60,7 +60,7 @@ func TestBadMessagesAreCounted(t *testing.T) {
 		view, err := cluster.NewView(version, masters, replicas, w)
 		require.NoError(t, err)
 		for _, req := range []any{
-			&messages.Prepare{ReqId: 1, ViewVersion: version, ViewHash: view.Hash()}, // no key, no ballot
+			&messages.Prepare{ReqId: 1, ViewVersion: version, ViewHash: view.Hash()},                     // no key, no ballot
 			&messages.Accept{ReqId: 2, Key: "k", Ballot: 5, ViewVersion: version, ViewHash: view.Hash()}, // no state
 			&messages.Accept{ReqId: 3, Key: "k", Ballot: 5, State: &messages.State{Held: true, Origin: 5}, // no value, no lease
 				ViewVersion: version, ViewHash: view.Hash()},

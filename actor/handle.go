@@ -91,6 +91,6 @@ func (h *Holder) onSyncTick(ctx protoactor.Context) {
 		}
 	}
 	if h.cfg.Host != nil {
-		h.cfg.Host.Maintain(h.acc.Suspects(), h.acc.Voting(), h.acc.Sealed())
+		h.cfg.Host.Maintain(h.acc.Suspects(), h.acc.Abandoned(h.Now()), h.acc.Voting(), h.acc.Sealed())
 	}
 }

@@ -36,9 +36,10 @@ type Host interface {
 	// up.
 	Heard(addr string)
 	// Maintain is called every ReplicationInterval with the acceptor's
-	// state: keys a repair read should write back, whether its memory is
-	// complete (voting), and whether a view change seals it.
-	Maintain(suspects []string, voting, sealed bool)
+	// state: keys a repair read should write back, abandoned keys whose
+	// expiry a read should write, whether its memory is complete (voting),
+	// and whether a view change seals it.
+	Maintain(suspects, abandoned []string, voting, sealed bool)
 }
 
 // Holder is the lease-holder of one node. Create it with New, spawn it

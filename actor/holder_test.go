@@ -112,7 +112,7 @@ func (h *fakeHost) Heard(addr string) {
 	h.heard = append(h.heard, addr)
 }
 
-func (h *fakeHost) Maintain(_ []string, voting, sealed bool) {
+func (h *fakeHost) Maintain(_, _ []string, voting, sealed bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.maintain = append(h.maintain, maintenance{voting, sealed})

@@ -19,19 +19,21 @@ type Config struct {
 // Acceptor is one node's share of every key register, of view changes and
 // of anti-entropy. It has a single writer; see the package doc.
 type Acceptor struct {
-	cfg      Config
-	view     view.View
-	voting   bool
-	keys     map[string]*record
-	floor    uint64 // every dropped key's ballots are at most floor
-	store    *Store
-	expiry   deadlines // held keys' deadlines
-	idle     deadlines // when free keys may be dropped
-	log      changeLog
-	cursors  map[string]cursor // anti-entropy: what each master sent us
-	vouched  map[string]*vouches
-	suspects map[string]struct{}
-	reg      viewRegister
+	cfg       Config
+	view      view.View
+	voting    bool
+	keys      map[string]*record
+	floor     uint64 // every dropped key's ballots are at most floor
+	store     *Store
+	expiry    deadlines // held keys' deadlines
+	idle      deadlines // when free keys may be dropped
+	abandon   deadlines // when expired keys count as abandoned
+	log       changeLog
+	cursors   map[string]cursor // anti-entropy: what each master sent us
+	vouched   map[string]*vouches
+	suspects  map[string]struct{}
+	abandoned map[string]struct{}
+	reg       viewRegister
 }
 
 // record is one key's acceptor state.
@@ -50,14 +52,15 @@ type record struct {
 // New returns an acceptor with no keys.
 func New(cfg Config) *Acceptor {
 	return &Acceptor{
-		cfg:      cfg,
-		view:     cfg.View,
-		voting:   cfg.Voting,
-		keys:     make(map[string]*record),
-		store:    NewStore(),
-		cursors:  make(map[string]cursor),
-		vouched:  make(map[string]*vouches),
-		suspects: make(map[string]struct{}),
+		cfg:       cfg,
+		view:      cfg.View,
+		voting:    cfg.Voting,
+		keys:      make(map[string]*record),
+		store:     NewStore(),
+		cursors:   make(map[string]cursor),
+		vouched:   make(map[string]*vouches),
+		suspects:  make(map[string]struct{}),
+		abandoned: make(map[string]struct{}),
 	}
 }
 

@@ -1,9 +1,14 @@
 package lease
 
+import (
+	"hash/fnv"
+	"slices"
+)
+
 // NextDeadline returns the earliest time at which Expire may have work.
 func (a *Acceptor) NextDeadline() (int64, bool) {
 	next, ok := int64(0), false
-	for _, h := range []*deadlines{&a.expiry, &a.idle} {
+	for _, h := range []*deadlines{&a.expiry, &a.idle, &a.abandon} {
 		if h == &a.idle && a.reg.sealed(a.view) {
 			continue // nothing is dropped while sealed
 		}
@@ -31,6 +36,13 @@ func (a *Acceptor) Expire(now int64) int {
 		if e, ok := a.store.Get(d.key); ok && e == r.entry {
 			a.store.del(d.key)
 			n++
+			a.abandon.push(deadline{at: r.entry.ExpiresAt + a.cfg.TombstoneTTL, key: d.key})
+		}
+	}
+	for a.abandon.len() > 0 && a.abandon.peek().at <= now {
+		d := a.abandon.pop()
+		if r := a.keys[d.key]; r != nil && r.entry != nil && r.entry.ExpiresAt+a.cfg.TombstoneTTL <= now && len(a.abandoned) < MaxSuspects {
+			a.abandoned[d.key] = struct{}{}
 		}
 	}
 	// A sealed acceptor's state is frozen for the dumps: nothing is
@@ -46,4 +58,40 @@ func (a *Acceptor) Expire(now int64) int {
 	}
 	a.compactLog()
 	return n
+}
+
+// MaxReaps is the most abandoned keys Abandoned returns at once.
+const MaxReaps = 64
+
+// Abandoned returns keys that expired here at least TombstoneTTL ago and
+// were not written since: leases their holders left to run out. A read
+// through a quorum writes their expiry (a free state), after which they
+// are dropped like any free key. Each master of the view reports the keys
+// whose hash falls to it, a few at a time; a key it reports is reported
+// again TombstoneTTL later if it is still abandoned then.
+func (a *Acceptor) Abandoned(now int64) []string {
+	if len(a.abandoned) == 0 || !a.Votes() {
+		return nil
+	}
+	i, n := slices.Index(a.view.Masters, a.cfg.Self), uint64(len(a.view.Masters))
+	var keys []string
+	for k := range a.abandoned {
+		if len(keys) == MaxReaps {
+			break
+		}
+		delete(a.abandoned, k)
+		if n > 0 && hashKey(k)%n != uint64(i) {
+			continue
+		}
+		keys = append(keys, k)
+		a.abandon.push(deadline{at: now + a.cfg.TombstoneTTL, key: k})
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func hashKey(k string) uint64 {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(k))
+	return h.Sum64()
 }

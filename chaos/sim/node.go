@@ -241,6 +241,13 @@ func (n *node) maintain() {
 			n.startCall(proposer.Request{Kind: proposer.Read, Key: key, Repair: true}, nil)
 		}
 	}
+	for _, key := range n.acc.Abandoned(n.now()) {
+		if !n.repairing[key] && len(n.repairing) < 16 {
+			n.repairing[key] = true
+			n.w.stats.Reaped++
+			n.startCall(proposer.Request{Kind: proposer.Read, Key: key}, nil)
+		}
+	}
 	if !n.acc.Voting() && v.IsMaster(n.addr) && n.rejoin == nil && n.w.now >= n.retryAt {
 		n.rejoin = n.startChange(v, n.changeDone)
 	}

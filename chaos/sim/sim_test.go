@@ -82,9 +82,9 @@ func TestSimulation(t *testing.T) {
 			total := runMany(t, name, base, runs)
 			all = add(all, total)
 			el := time.Since(pstart)
-			t.Logf("%s: %d runs, %d operations (%d ok, %d refused, %d unknown), %d tenures, %d crashes, %d partitions, %d view changes (%d committed), %d repairs, %d unrecoverable, %d messages (%d dropped, %d duplicated), %v, %.0f ops/s",
+			t.Logf("%s: %d runs, %d operations (%d ok, %d refused, %d unknown), %d tenures, %d crashes, %d partitions, %d view changes (%d committed), %d repairs, %d reaped, %d unrecoverable, %d messages (%d dropped, %d duplicated), %v, %.0f ops/s",
 				name, runs, total.Ops, total.OK, total.Refused, total.Unknown, total.Tenures, total.Crashes, total.Partitions,
-				total.ViewChanges, total.Committed, total.Repairs, total.Unrecoverable, total.Messages, total.Dropped, total.Duplicated,
+				total.ViewChanges, total.Committed, total.Repairs, total.Reaped, total.Unrecoverable, total.Messages, total.Dropped, total.Duplicated,
 				el.Round(time.Millisecond), float64(total.Ops)/el.Seconds())
 		})
 	}
@@ -142,6 +142,7 @@ func add(a, b Stats) Stats {
 	a.Committed += b.Committed
 	a.Tenures += b.Tenures
 	a.Repairs += b.Repairs
+	a.Reaped += b.Reaped
 	a.Unrecoverable += b.Unrecoverable
 	return a
 }

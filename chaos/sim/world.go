@@ -80,6 +80,7 @@ type Stats struct {
 	Committed                                  int // view changes committed (rejoins included)
 	Tenures                                    int
 	Repairs                                    int
+	Reaped                                     int // reads of abandoned keys
 	Unrecoverable                              int // runs that ended with too few masters with memory to check convergence
 }
 
