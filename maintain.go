@@ -74,7 +74,7 @@ func (n *Node) Maintain(suspects, abandoned []string, voting, sealed bool) {
 	stuck := sealed && now.Sub(m.sealedSince) > 4*n.cfg.RoundTimeout
 	if (rejoin || stuck) && !m.changing && !now.Before(m.retryAt) {
 		m.changing = true
-		n.bg.Go(n.rechange)
+		n.bg.Go(func() { n.rechange(rejoin) })
 	}
 }
 
@@ -90,14 +90,15 @@ func (n *Node) repair(key string, suspect bool) {
 	n.maint.mu.Unlock()
 }
 
-// rechange runs a change to the node's own view's masters: a rejoin, or
-// the end of a stuck change. After a failure the next try waits a jittered,
-// doubling while, so that nodes do not keep sealing over each other.
-func (n *Node) rechange() {
+// rechange runs a change to the node's own view's masters: a rejoin
+// (which moves the state into this node), or the end of a stuck change.
+// After a failure the next try waits a jittered, doubling while, so that
+// nodes do not keep sealing over each other.
+func (n *Node) rechange(rejoin bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), n.cfg.RequestTimeout)
 	defer cancel()
 	v := n.members.Load()
-	out, _, err := n.change(ctx, v, v)
+	out, _, err := n.change(ctx, v, v, rejoin)
 	m := &n.maint
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -75,7 +75,7 @@ func (n *Node) changeTo(ctx context.Context, target view.View) error {
 			// absolute list of masters would undo that change.
 			return fmt.Errorf("%w: %w (now view %d); retry against it", ErrNoQuorum, errConcurrent, from.Version)
 		}
-		out, problem, err := n.change(ctx, from, target)
+		out, problem, err := n.change(ctx, from, target, false)
 		switch {
 		case err != nil:
 			return err
@@ -94,7 +94,7 @@ func (n *Node) changeTo(ctx context.Context, target view.View) error {
 
 // change runs one view change from view from to target's masters,
 // replicas and W, hosting its state machine on the caller's goroutine.
-func (n *Node) change(ctx context.Context, from, target view.View) (viewchange.Outcome, string, error) {
+func (n *Node) change(ctx context.Context, from, target view.View, transfer bool) (viewchange.Outcome, string, error) {
 	to, err := view.NewView(from.Version+1, target.Masters, target.Replicas, target.W)
 	if err != nil {
 		return viewchange.NoQuorum, "", fmt.Errorf("%w: %w", ErrInvalid, err)
@@ -103,6 +103,7 @@ func (n *Node) change(ctx context.Context, from, target view.View) (viewchange.O
 	defer call.Close()
 	ch := viewchange.New(viewchange.Config{
 		LockDelay: int64(n.cfg.LockDelay), RoundTimeout: int64(n.cfg.RoundTimeout), PageLimit: lease.DumpLimit,
+		Transfer: transfer,
 	}, from, to, n.local.Ballot(), call.ID)
 	send := func(sends []viewchange.Send) {
 		for _, s := range sends {

@@ -81,6 +81,7 @@ func Start(system *actor.ActorSystem, cfg Config) (*Node, error) {
 		ReplicationInterval: cfg.ReplicationInterval,
 		MaxLease:            cfg.MaxLease,
 		TombstoneTTL:        cfg.MaxLease + cfg.ReplicationInterval,
+		LockDelay:           cfg.LockDelay,
 		Voting:              cfg.Bootstrap || alone,
 		Host:                n,
 	})

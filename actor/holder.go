@@ -23,6 +23,7 @@ type Config struct {
 	ReplicationInterval time.Duration    // how often it syncs with every master (anti-entropy)
 	MaxLease            time.Duration    // longest lease it accepts; 0: no bound
 	TombstoneTTL        time.Duration    // how long it keeps a free key
+	LockDelay           time.Duration    // how long it recovers before its empty memory is trusted
 	Voting              bool             // its memory counts as complete from the start (Bootstrap, a lone master)
 	Host                Host             // the node: told of writes seen and of work for a proposer
 }
@@ -69,7 +70,7 @@ func New(self string, cfg Config) *Holder {
 	h := &Holder{cfg: cfg, epoch: time.Now()}
 	h.acc = lease.New(lease.Config{
 		Self: self, View: cfg.Members.Load(), Incarnation: rand.Uint64() | 1,
-		MaxLease: int64(cfg.MaxLease), TombstoneTTL: int64(cfg.TombstoneTTL),
+		MaxLease: int64(cfg.MaxLease), TombstoneTTL: int64(cfg.TombstoneTTL), LockDelay: int64(cfg.LockDelay),
 		Voting: cfg.Voting, Now: 0,
 	})
 	h.voting.Store(cfg.Voting)

@@ -12,6 +12,7 @@ type Config struct {
 	Incarnation  uint64    // random per start, never 0: tells a restart from its predecessor
 	MaxLease     int64     // longest lease accepted, in ns; 0: only LeaseCap
 	TombstoneTTL int64     // how long a free key is kept before it is dropped, in ns
+	LockDelay    int64     // how long a recovering acceptor waits before its empty memory is trusted, in ns
 	Voting       bool      // its memory is complete from the start (Bootstrap, a lone master)
 	Now          int64     // the clock at start: recovery is counted from it
 }
@@ -122,7 +123,7 @@ func (a *Acceptor) Handle(now int64, from string, msg any) (reply any, known boo
 	case *messages.Install:
 		return a.install(now, m), true
 	case *messages.ViewAccept:
-		return a.viewAccept(m), true
+		return a.viewAccept(now, m), true
 	case *messages.ViewCommit:
 		return a.viewCommit(m), true
 	}

@@ -55,6 +55,8 @@ func (a *Acceptor) Expire(now int64) int {
 		}
 		a.floor = max(a.floor, r.promised, r.accepted)
 		delete(a.keys, d.key)
+		delete(a.suspects, d.key)
+		delete(a.vouched, d.key)
 	}
 	a.compactLog()
 	return n
@@ -80,6 +82,9 @@ func (a *Acceptor) Abandoned(now int64) []string {
 			break
 		}
 		delete(a.abandoned, k)
+		if r := a.keys[k]; r == nil || r.entry == nil || r.entry.ExpiresAt+a.cfg.TombstoneTTL > now {
+			continue // written since it was marked
+		}
 		if n > 0 && hashKey(k)%n != uint64(i) {
 			continue
 		}

@@ -130,9 +130,7 @@ func (a *Acceptor) vouch(now int64, from string, l *messages.Learned) {
 	}
 	if len(v.from) >= a.view.W {
 		delete(a.vouched, l.GetKey())
-		chosen := *l
-		chosen.Chosen = true
-		a.apply(now, &chosen, true)
+		a.apply(now, &messages.Learned{Key: l.GetKey(), Ballot: l.GetBallot(), State: l.GetState(), Chosen: true}, true)
 	}
 }
 

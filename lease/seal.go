@@ -25,6 +25,8 @@ type viewRegister struct {
 }
 
 func (r *viewRegister) sealed(cur view.View) bool {
+	// An install for the current version (the change that made it) does
+	// not seal it; one for a later version does.
 	return r.promised != 0 || r.accBallot != 0 || r.installed > cur.Version
 }
 
@@ -100,7 +102,15 @@ func (a *Acceptor) install(now int64, m *messages.Install) *messages.InstallAck 
 		return ack
 	}
 	a.reg.installed = max(a.reg.installed, m.GetVersion())
-	a.floor = max(a.floor, m.GetFloor())
+	if f := m.GetFloor(); f > a.floor {
+		// A key dropped on a source behaves there as promised at its
+		// floor: every key here must promise at least that much, or a
+		// ballot below an old tenure's token could be accepted.
+		a.floor = f
+		for _, r := range a.keys {
+			r.promised = max(r.promised, f)
+		}
+	}
 	for _, e := range m.GetEntries() {
 		key, st := e.GetKey(), e.GetState()
 		if badKey(key) || (e.GetAccepted() != 0 && !a.goodCopy(st)) {
@@ -119,9 +129,13 @@ func (a *Acceptor) install(now int64, m *messages.Install) *messages.InstallAck 
 	return ack
 }
 
-// viewAccept accepts the next view at ballot b unless a higher ballot was
-// promised.
-func (a *Acceptor) viewAccept(m *messages.ViewAccept) *messages.ViewAccepted {
+// viewAccept accepts the next view at ballot b, only while sealed at
+// exactly b in this incarnation (the coordinator sealed it, and nothing
+// has promised higher since), and only if its memory of the view register
+// can be trusted: a master that lost its memory may have promised or
+// accepted another ballot before and forgotten it, so it takes part only
+// once it votes again, or has been recovering for LockDelay.
+func (a *Acceptor) viewAccept(now int64, m *messages.ViewAccept) *messages.ViewAccepted {
 	reply := &messages.ViewAccepted{ReqId: m.GetReqId()}
 	v, err := view.FromProto(m.GetView())
 	switch {
@@ -129,7 +143,9 @@ func (a *Acceptor) viewAccept(m *messages.ViewAccept) *messages.ViewAccepted {
 		reply.Status = messages.Status_STATUS_BAD_REQUEST
 	case !a.view.IsMaster(a.cfg.Self) || v.Version != a.view.Version+1:
 		reply.Status = messages.Status_STATUS_WRONG_VIEW
-	case m.GetBallot() < a.reg.promised:
+	case !a.voting && now-a.cfg.Now < a.cfg.LockDelay:
+		reply.Status = messages.Status_STATUS_NOT_READY
+	case m.GetBallot() != a.reg.promised:
 		reply.Status = messages.Status_STATUS_REJECTED
 	default:
 		a.reg.promised, a.reg.accBallot, a.reg.accepted = m.GetBallot(), m.GetBallot(), m
@@ -143,9 +159,26 @@ func (a *Acceptor) viewAccept(m *messages.ViewAccept) *messages.ViewAccepted {
 // from now on.
 func (a *Acceptor) viewCommit(m *messages.ViewCommit) *messages.ViewAck {
 	if v, err := view.FromProto(m.GetView()); err == nil {
-		a.adopt(v, m)
+		if !a.adopt(v, m) && v.Version == a.view.Version && v.Hash() == a.view.Hash() {
+			a.admit(m) // the view came first from a sync reply; the commit names who installed
+		}
 	}
 	return &messages.ViewAck{ReqId: m.GetReqId(), Version: a.view.Version, Voting: a.voting}
+}
+
+// admit makes a recovering acceptor vote if it installed the state of the
+// change to its current view and the commit names it with its
+// incarnation.
+func (a *Acceptor) admit(commit *messages.ViewCommit) {
+	if a.voting || commit == nil || a.reg.installed < a.view.Version {
+		return
+	}
+	for i, addr := range commit.GetInstalled() {
+		if addr == a.cfg.Self && i < len(commit.GetInstalledIncarnations()) &&
+			commit.GetInstalledIncarnations()[i] == a.cfg.Incarnation {
+			a.voting = true
+		}
+	}
 }
 
 // adopt moves to a newer view and ends the view register of the old one.
@@ -156,16 +189,9 @@ func (a *Acceptor) adopt(v view.View, commit *messages.ViewCommit) bool {
 	a.view = v
 	installed := a.reg.installed
 	a.reg = viewRegister{}
-	if installed > v.Version {
-		a.reg.installed = installed
+	if installed >= v.Version {
+		a.reg.installed = installed // sealed only by an install above v
 	}
-	if !a.voting && commit != nil && installed >= v.Version {
-		for i, addr := range commit.GetInstalled() {
-			if addr == a.cfg.Self && i < len(commit.GetInstalledIncarnations()) &&
-				commit.GetInstalledIncarnations()[i] == a.cfg.Incarnation {
-				a.voting = true
-			}
-		}
-	}
+	a.admit(commit)
 	return true
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/protolocker/locker/messages"
 )
 
 func isClosed(ch <-chan struct{}) bool {
@@ -55,21 +57,28 @@ func TestStoreRange(t *testing.T) {
 	assert.Equal(t, 2, n, "Range stops when f returns false")
 }
 
+// lock accepts a held state of value at ballot b with the given lease, as
+// a Lock (or Update) would: token and origin are b.
+func lock(t testing.TB, a *Acceptor, now int64, key, value string, b uint64, lease int64) {
+	t.Helper()
+	mustAccept(t, a, now, key, b, held(value, b, b, lease))
+}
+
 func TestWaitPresentReturnsEntryIfPresent(t *testing.T) {
-	tb := newTable()
-	lockKey(t, tb, 0, "k", "v", 1, 1, 1000)
-	e, ch, cancel := tb.Store().WaitPresent("k")
+	a := newAcceptor(t)
+	lock(t, a, 0, "k", "v", 1, 1000)
+	e, ch, cancel := a.Store().WaitPresent("k")
 	require.NotNil(t, e)
 	assert.Equal(t, "v", string(e.Value))
 	assert.Nil(t, ch)
 	require.NotNil(t, cancel)
 	cancel() // harmless
-	assert.Equal(t, 0, tb.Store().Waiters())
+	assert.Equal(t, 0, a.Store().Waiters())
 }
 
-func TestWaitPresentWokenOnSet(t *testing.T) {
-	tb := newTable()
-	s := tb.Store()
+func TestWaitPresentWokenOnlyByAcceptOfHeldStateOfItsKey(t *testing.T) {
+	a := newAcceptor(t)
+	s := a.Store()
 	e, ch, cancel := s.WaitPresent("k")
 	defer cancel()
 	require.Nil(t, e)
@@ -77,39 +86,46 @@ func TestWaitPresentWokenOnSet(t *testing.T) {
 	assert.Equal(t, 1, s.Waiters())
 	assert.False(t, isClosed(ch))
 
-	lockKey(t, tb, 0, "other", "v", 1, 1, 1000) // another key: no wake-up
+	lock(t, a, 0, "other", "v", 1, 1000) // another key: no wake-up
 	assert.False(t, isClosed(ch))
-	st, _ := tb.Promise(0, "k", true, nil, 2) // a promise publishes nothing
-	require.Equal(t, OK, st)
+	require.Equal(t, statusOK, prepare(t, a, 0, "k", 2).GetStatus()) // a promise publishes nothing
 	assert.False(t, isClosed(ch))
+	mustAccept(t, a, 0, "k", 2, free(2)) // nor does a free state
+	assert.False(t, isClosed(ch))
+	require.Equal(t, statusRejected, accept(t, a, 0, "k", 1, held("v", 1, 1, 1000), false).GetStatus())
+	assert.False(t, isClosed(ch), "nor a refused accept")
 
-	st, _ = tb.Commit(0, "k", 2, OpLock, []byte("v"), 2, 1000)
-	require.Equal(t, OK, st)
+	lock(t, a, 0, "k", "v", 3, 1000)
 	assert.True(t, isClosed(ch))
 	assert.Equal(t, 0, s.Waiters())
 	cancel() // after the wake-up: a no-op that must not drive the count negative
 	assert.Equal(t, 0, s.Waiters())
 }
 
-func TestWaitPresentWokenByExtendInstallAndReplay(t *testing.T) {
-	tb := newTable()
-	s := tb.Store()
+func TestWaitPresentWokenByLearnSyncAndInstall(t *testing.T) {
+	a := newAcceptor(t)
+	s := a.Store()
 	_, ch1, c1 := s.WaitPresent("a")
 	defer c1()
 	_, ch2, c2 := s.WaitPresent("b")
 	defer c2()
-	st, _ := tb.Extend(0, "a", []byte("v"), 10, 3)
-	require.Equal(t, Installed, st)
+	_, ch3, c3 := s.WaitPresent("c")
+	defer c3()
+	learn(t, a, 0, learned("a", 3, held("v", 3, 3, 10), true))
 	assert.True(t, isClosed(ch1))
 	assert.False(t, isClosed(ch2))
-	require.Equal(t, OK, tb.Replay(0, OpLock, "b", []byte("v"), 4, 10))
+	a.ApplySync(0, "m2", syncReply(a, 1, learned("b", 4, held("v", 4, 4, 10), false)))
 	assert.True(t, isClosed(ch2))
+	assert.False(t, isClosed(ch3))
+	install(t, a, 0, &messages.Install{Version: 2, Entries: []*messages.DumpEntry{
+		{Key: "c", Promised: 5, Accepted: 5, State: held("v", 5, 5, 10)}}})
+	assert.True(t, isClosed(ch3))
 	assert.Equal(t, 0, s.Waiters())
 }
 
 func TestWaitPresentSeveralWaitersAllWoken(t *testing.T) {
-	tb := newTable()
-	s := tb.Store()
+	a := newAcceptor(t)
+	s := a.Store()
 	var chs []<-chan struct{}
 	for range 5 {
 		_, ch, cancel := s.WaitPresent("k")
@@ -117,7 +133,7 @@ func TestWaitPresentSeveralWaitersAllWoken(t *testing.T) {
 		chs = append(chs, ch)
 	}
 	assert.Equal(t, 5, s.Waiters())
-	lockKey(t, tb, 0, "k", "v", 1, 1, 1000)
+	lock(t, a, 0, "k", "v", 1, 1000)
 	for i, ch := range chs {
 		assert.True(t, isClosed(ch), "waiter %d", i)
 	}
@@ -125,8 +141,8 @@ func TestWaitPresentSeveralWaitersAllWoken(t *testing.T) {
 }
 
 func TestWaitPresentCancel(t *testing.T) {
-	tb := newTable()
-	s := tb.Store()
+	a := newAcceptor(t)
+	s := a.Store()
 	_, ch1, cancel1 := s.WaitPresent("k")
 	_, ch2, cancel2 := s.WaitPresent("k")
 	_, ch3, cancel3 := s.WaitPresent("j")
@@ -139,10 +155,10 @@ func TestWaitPresentCancel(t *testing.T) {
 	assert.Equal(t, 1, s.Waiters())
 	assert.NotContains(t, s.present, "j", "an emptied waiter list is dropped")
 
-	lockKey(t, tb, 0, "k", "v", 1, 1, 1000)
+	lock(t, a, 0, "k", "v", 1, 1000)
 	assert.False(t, isClosed(ch1), "a cancelled waiter is not woken")
 	assert.True(t, isClosed(ch2))
-	lockKey(t, tb, 0, "j", "v", 2, 2, 1000)
+	lock(t, a, 0, "j", "v", 2, 1000)
 	assert.False(t, isClosed(ch3))
 	cancel2()
 	assert.Equal(t, 0, s.Waiters())
@@ -151,19 +167,18 @@ func TestWaitPresentCancel(t *testing.T) {
 }
 
 func TestWaitPresentNotWokenByDelete(t *testing.T) {
-	tb := newTable()
-	s := tb.Store()
+	a := newAcceptor(t)
+	s := a.Store()
 	_, ch, cancel := s.WaitPresent("k")
 	defer cancel()
-	st, _ := tb.Release(0, "k", []byte("v"), 0)
-	require.Equal(t, NotFound, st)
-	s.del("k") // a raw delete of an absent key
+	mustAccept(t, a, 0, "k", 1, free(1)) // deletes an absent key
+	s.del("k")                           // a raw delete of an absent key
 	assert.False(t, isClosed(ch))
 	assert.Equal(t, 1, s.Waiters())
 }
 
 func TestWaitGoneAbsent(t *testing.T) {
-	s := newTable().Store()
+	s := newAcceptor(t).Store()
 	held, ch, cancel := s.WaitGone("k")
 	assert.False(t, held)
 	assert.Nil(t, ch)
@@ -172,67 +187,62 @@ func TestWaitGoneAbsent(t *testing.T) {
 	assert.Equal(t, 0, s.Waiters())
 }
 
-func TestWaitGoneWokenOnRelease(t *testing.T) {
-	tb := newTable()
-	s := tb.Store()
-	lockKey(t, tb, 0, "k", "v", 1, 1, 1000)
-	held, ch, cancel := s.WaitGone("k")
+func TestWaitGoneWokenOnlyByAcceptOfFreeState(t *testing.T) {
+	a := newAcceptor(t)
+	s := a.Store()
+	lock(t, a, 0, "k", "v", 1, 1000)
+	isHeld, ch, cancel := s.WaitGone("k")
 	defer cancel()
-	require.True(t, held)
+	require.True(t, isHeld)
 	require.NotNil(t, ch)
 	assert.Equal(t, 1, s.Waiters())
 
-	// Writes that keep the key do not wake it.
-	st, _ := tb.Extend(10, "k", []byte("v"), 1000, 0)
-	require.Equal(t, OK, st)
-	st, _ = tb.Promise(10, "k", false, []byte("v"), 2)
-	require.Equal(t, OK, st)
-	st, _ = tb.Commit(10, "k", 2, OpUpdate, []byte("w"), 2, 0)
-	require.Equal(t, OK, st)
-	st, _ = tb.Release(10, "k", []byte("v"), 0)
-	require.Equal(t, Mismatch, st)
+	// Writes that keep the key held do not wake it.
+	mustAccept(t, a, 10, "k", 2, held("v", 1, 2, 1000)) // extend
+	lock(t, a, 10, "k", "w", 3, 500)                    // update
+	require.Equal(t, statusOK, prepare(t, a, 10, "k", 4).GetStatus())
+	require.Equal(t, statusRejected, accept(t, a, 10, "k", 2, free(2), false).GetStatus(), "a stale release")
+	assert.Equal(t, 0, a.Expire(509))
 	assert.False(t, isClosed(ch))
 
-	st, _ = tb.Release(10, "k", []byte("w"), 0)
-	require.Equal(t, OK, st)
+	mustAccept(t, a, 10, "k", 4, free(4)) // release
 	assert.True(t, isClosed(ch))
 	assert.Equal(t, 0, s.Waiters())
 }
 
 func TestWaitGoneWokenOnExpire(t *testing.T) {
-	tb := newTable()
-	s := tb.Store()
-	lockKey(t, tb, 0, "k", "v", 1, 1, 1000)
+	a := newAcceptor(t)
+	s := a.Store()
+	lock(t, a, 0, "k", "v", 1, 1000)
 	_, ch, cancel := s.WaitGone("k")
 	defer cancel()
-	tb.Expire(999)
+	a.Expire(999)
 	assert.False(t, isClosed(ch))
-	tb.Expire(1000)
+	a.Expire(1000)
 	assert.True(t, isClosed(ch))
 	assert.Equal(t, 0, s.Waiters())
 }
 
-func TestWaitGoneWokenOnReplayRelease(t *testing.T) {
-	tb := newTable()
-	s := tb.Store()
-	require.Equal(t, OK, tb.Replay(0, OpLock, "k", []byte("v"), 3, 1000))
+func TestWaitGoneWokenOnLearnedRelease(t *testing.T) {
+	a := newAcceptor(t)
+	s := a.Store()
+	learn(t, a, 0, learned("k", 3, held("v", 3, 3, 1000), true))
 	_, ch, cancel := s.WaitGone("k")
 	defer cancel()
-	require.Equal(t, OK, tb.Replay(0, OpRelease, "k", []byte("v"), 3, 1000))
+	learn(t, a, 0, learned("k", 4, free(4), true))
 	assert.True(t, isClosed(ch))
 }
 
 func TestWaitGoneCancel(t *testing.T) {
-	tb := newTable()
-	s := tb.Store()
-	lockKey(t, tb, 0, "k", "v", 1, 1, 1000)
+	a := newAcceptor(t)
+	s := a.Store()
+	lock(t, a, 0, "k", "v", 1, 1000)
 	_, ch, cancel := s.WaitGone("k")
 	assert.Equal(t, 1, s.Waiters())
 	cancel()
 	assert.Equal(t, 0, s.Waiters())
 	assert.Empty(t, s.gone)
-	st, _ := tb.Release(0, "k", []byte("v"), 0)
-	require.Equal(t, OK, st)
+	mustAccept(t, a, 0, "k", 2, free(2))
 	assert.False(t, isClosed(ch), "a cancelled waiter is not woken")
 }
 
@@ -352,22 +362,23 @@ func TestStoreWaitGoneNoMissedWakeup(t *testing.T) {
 	}
 }
 
-// TestStoreWaitersStressWithTable runs a table writer that locks, releases
-// and expires a key in a loop while readers wait for it to appear and to go,
-// with -race checking the Store's synchronisation. Each reader waits with a
-// generous timeout, bounded, so a lost wake-up shows as a failure rather
-// than a hang; the writer keeps writing until every reader is done, so a
-// reader that registered in time is always woken.
-func TestStoreWaitersStressWithTable(t *testing.T) {
+// TestStoreWaitersStressWithAcceptor runs an acceptor's writer that locks,
+// releases and expires a key in a loop while readers wait for it to
+// appear and to go, with -race checking the Store's synchronisation. Each
+// reader waits with a generous timeout, bounded, so a lost wake-up shows
+// as a failure rather than a hang; the writer keeps writing until every
+// reader is done, so a reader that registered in time is always woken.
+func TestStoreWaitersStressWithAcceptor(t *testing.T) {
 	const readers, waits = 4, 300
-	tb := newTable()
-	s := tb.Store()
+	a := newAcceptor(t)
+	s := a.Store()
 	done := make(chan struct{})
 	writerDone := make(chan struct{})
+	lock, release := acceptMsg(a, "k", 0, nil, true), acceptMsg(a, "k", 0, nil, true)
 	go func() {
 		defer close(writerDone)
 		now := int64(0)
-		tag := uint64(0)
+		b := uint64(0)
 		for {
 			select {
 			case <-done:
@@ -375,14 +386,15 @@ func TestStoreWaitersStressWithTable(t *testing.T) {
 			default:
 			}
 			now += 10
-			tag++
-			if st, _ := tb.Promise(now, "k", true, nil, tag); st == OK {
-				tb.Commit(now, "k", tag, OpLock, []byte("v"), tag, 5)
-			}
-			if tag%2 == 0 {
-				tb.Release(now, "k", []byte("v"), 0)
+			b++
+			lock.Ballot, lock.State = b, held("v", b, b, 5)
+			a.Handle(now, "m2", lock)
+			if b%2 == 0 {
+				b++
+				release.Ballot, release.State = b, free(b)
+				a.Handle(now, "m2", release)
 			} else {
-				tb.Expire(now + 5)
+				a.Expire(now + 5)
 			}
 		}
 	}()

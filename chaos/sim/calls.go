@@ -143,7 +143,7 @@ type change struct {
 
 // startChange runs a change from the node's view to the masters,
 // replicas and W of target (at the next version).
-func (n *node) startChange(target view.View, done func(*change)) *change {
+func (n *node) startChange(target view.View, transfer bool, done func(*change)) *change {
 	w := n.w
 	from := n.acc.View()
 	to, err := view.NewView(from.Version+1, target.Masters, target.Replicas, target.W)
@@ -151,7 +151,8 @@ func (n *node) startChange(target view.View, done func(*change)) *change {
 		return nil
 	}
 	ch := &change{n: n, base: n.base(), done: done}
-	ch.c = viewchange.New(viewchange.Config{LockDelay: int64(w.p.LockDelay), RoundTimeout: int64(w.p.RoundTimeout), PageLimit: 64},
+	ch.c = viewchange.New(viewchange.Config{LockDelay: int64(w.p.LockDelay), RoundTimeout: int64(w.p.RoundTimeout), PageLimit: 64,
+		Transfer: transfer},
 		from, to, n.local.Ballot(), ch.base)
 	n.changes[ch.base] = ch
 	ch.dispatch(ch.c.Start(n.now()))

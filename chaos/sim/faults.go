@@ -158,5 +158,5 @@ func (w *World) changeView() {
 		return
 	}
 	w.stats.ViewChanges++
-	n.startChange(target, nil)
+	n.startChange(target, false, nil)
 }

@@ -115,7 +115,7 @@ func (n *node) boot(bootstrap bool) {
 	_, _ = h.Write([]byte(n.addr))
 	n.acc = lease.New(lease.Config{
 		Self: n.addr, View: w.config(), Incarnation: w.rng.Uint64() | 1,
-		MaxLease: int64(w.p.MaxLease), TombstoneTTL: int64(w.p.MaxLease) + int64(w.p.Interval),
+		MaxLease: int64(w.p.MaxLease), TombstoneTTL: int64(w.p.MaxLease) + int64(w.p.Interval), LockDelay: int64(w.p.LockDelay),
 		Voting: bootstrap, Now: n.now(),
 	})
 	n.local = proposer.NewLocal(h.Sum64(), n.wall, nil, w.rng.Uint64())
@@ -249,7 +249,7 @@ func (n *node) maintain() {
 		}
 	}
 	if !n.acc.Voting() && v.IsMaster(n.addr) && n.rejoin == nil && n.w.now >= n.retryAt {
-		n.rejoin = n.startChange(v, n.changeDone)
+		n.rejoin = n.startChange(v, true, n.changeDone)
 	}
 	if n.acc.Sealed() && n.sealedSince == 0 {
 		n.sealedSince = n.w.now // its own acceptor is sealed: the change's coordinator may be gone
@@ -288,7 +288,7 @@ func (n *node) checkSealed() {
 	if !n.acc.Sealed() && len(n.calls) == 0 {
 		return // it cleared up by itself
 	}
-	n.rejoin = n.startChange(v, n.changeDone)
+	n.rejoin = n.startChange(v, false, n.changeDone)
 }
 
 func contains(s []string, x string) bool {

@@ -84,6 +84,7 @@ type Op struct {
 	proposal *messages.State  // what this round's accept proposes
 	answer   answer           // what to answer once the accept is chosen (write-backs)
 	fast     bool             // this accept is the one-round path
+	graced   bool             // this lost round waits a moment for the rest of its answers
 	sent     int64            // when this round's messages went out
 	mute     int              // consecutive rounds that fewer than W masters answered
 
@@ -195,6 +196,8 @@ func (o *Op) Tick(now int64) []Send {
 	switch {
 	case o.phase == phWait:
 		return o.startPrepare(now)
+	case o.inRound() && o.graced && o.t.outcome() == quorum.Lost:
+		return o.onLost(now) // the grace of a lost one-round path is over
 	case o.inRound():
 		for i := range o.t.seen {
 			o.t.add(i, false, false)
@@ -224,7 +227,7 @@ func (o *Op) Step(now int64, msg any) []Send {
 	}
 	o.t.add(i, yes, true)
 	if o.phase == phAccept && v.GetStatus() == messages.Status_STATUS_REJECTED && v.GetAccepted() > o.ballot {
-		o.t.above++ // it never accepted this ballot, and never will
+		o.t.newer++ // it never accepted this ballot, and never will
 	}
 	if yes && o.phase != phAccept {
 		o.votes = append(o.votes, v)
@@ -274,7 +277,7 @@ func (o *Op) note(v *messages.Vote) {
 // send addresses one message per master and starts the round's clock.
 func (o *Op) send(now int64, phase phase, build func(id uint64) any) []Send {
 	o.round++
-	o.phase, o.sent = phase, now
+	o.phase, o.sent, o.graced = phase, now, false
 	o.deadline = now + o.cfg.RoundTimeout
 	o.t = newTally(o.v.W, len(o.v.Masters))
 	o.votes = o.votes[:0]
@@ -346,6 +349,14 @@ func (o *Op) evaluate(now int64) []Send {
 		}
 		return nil
 	case quorum.Lost:
+		if o.fast && o.t.answered < len(o.v.Masters) && o.t.newer == o.t.answered && !o.graced {
+			// The one-round path lost to newer writes: give the other
+			// masters a moment, for if every one of them refuses from a
+			// newer state, the proposal is nowhere and the call can
+			// decide afresh (onLost).
+			o.graced, o.deadline = true, min(o.deadline, now+o.cfg.RoundTimeout/4)
+			return nil
+		}
 		return o.onLost(now)
 	}
 	return nil

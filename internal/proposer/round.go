@@ -65,9 +65,9 @@ func (o *Op) onLost(now int64) []Send {
 		o.mute = 0
 	}
 	o.lost = t
-	if o.phase == phAccept && t.above == len(o.v.Masters) && len(o.pending) > 0 && o.pending[len(o.pending)-1] == o.ballot {
-		// Every master refused the proposal holding a newer state: no
-		// master accepted it, none ever will, so no one can complete it.
+	if o.fast && t.newer == len(o.v.Masters) {
+		// Every master refused the proposal from a newer accepted state:
+		// none accepted it, none ever will, so no one can complete it.
 		o.pending = o.pending[:len(o.pending)-1]
 	}
 	switch {
@@ -89,6 +89,8 @@ func (o *Op) onLost(now int64) []Send {
 		// The ballot was only below writes that are over: no one to
 		// give way to. Retry at once above them.
 		return o.startPrepare(now)
+	case o.mute > 0:
+		return o.startPrepare(now) // the round waited for the silent masters already
 	}
 	d := o.cfg.MinBackoff << min(max(o.attempts-1, 0), 6)
 	d = min(d, o.cfg.MaxBackoff)

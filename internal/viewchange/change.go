@@ -21,6 +21,10 @@ type Config struct {
 	LockDelay    int64  // how long a recovering master must have been recovering to be trusted, ns
 	RoundTimeout int64  // a round stops waiting for silent nodes after this, ns
 	PageLimit    uint32 // keys per dump page
+	// Transfer moves the old view's state even when the new view has the
+	// same masters and W: a rejoin, which installs it into the recovering
+	// masters.
+	Transfer bool
 }
 
 // Outcome is how a change ended.
@@ -314,15 +318,10 @@ func (c *Change) complete(now int64, r *messages.SealReply) []Send {
 }
 
 // needsInstall reports whether the new view's masters need the old
-// view's state: they differ, W differs, or one of them is recovering.
+// view's state: they or W differ, or the change is a rejoin. With the
+// same masters and W, the new view's quorums are the old one's, and
+// each master keeps its own state; a recovering master stays recovering
+// until a rejoin installs the state into it.
 func (c *Change) needsInstall() bool {
-	if !slices.Equal(c.from.Masters, c.to.Masters) || c.from.W != c.to.W {
-		return true
-	}
-	for _, m := range c.to.Masters {
-		if r := c.seals[m]; r == nil || !r.GetVoting() {
-			return true
-		}
-	}
-	return false
+	return c.cfg.Transfer || !slices.Equal(c.from.Masters, c.to.Masters) || c.from.W != c.to.W
 }

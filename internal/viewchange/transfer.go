@@ -247,6 +247,9 @@ func (c *Change) onAccept(now int64, msg any) []Send {
 	case messages.Status_STATUS_REJECTED:
 		c.finish(Conflict, "another view change took over with a higher ballot")
 		return nil
+	case messages.Status_STATUS_WRONG_VIEW:
+		c.finish(Conflict, fmt.Sprintf("view %d was replaced meanwhile", c.from.Version))
+		return nil
 	default:
 		c.refused++
 	}
