@@ -89,7 +89,11 @@ func TestSimulation(t *testing.T) {
 		})
 	}
 	el := time.Since(start)
-	t.Logf("all profiles: %d runs, %d operations, no violation: %v, %.0f ops/s", runs*len(names), all.Ops,
+	verdict := "no violation"
+	if t.Failed() {
+		verdict = "VIOLATIONS (above)"
+	}
+	t.Logf("all profiles: %d runs, %d operations, %s: %v, %.0f ops/s", runs*len(names), all.Ops, verdict,
 		el.Round(time.Millisecond), float64(all.Ops)/el.Seconds())
 }
 

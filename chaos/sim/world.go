@@ -57,7 +57,8 @@ type World struct {
 	net    network
 
 	clients    []*client
-	active     int // clients not done yet
+	active     int               // clients not done yet
+	views      map[uint64]uint64 // view hash seen per version
 	settling   bool
 	settleEnd  int64
 	quietSince int64
@@ -174,6 +175,7 @@ func (w *World) Run() error {
 		w.now = e.at
 		w.stats.Events++
 		e.fn()
+		w.checkViews()
 		if w.settling && w.now >= w.settleEnd && w.settled() {
 			break
 		}
@@ -196,6 +198,28 @@ func (w *World) settled() bool {
 		w.quietSince = w.now
 	}
 	return w.quietSince != 0 && w.now-w.quietSince >= int64(3*w.p.Interval)
+}
+
+// checkViews fails if two nodes hold different views of one version:
+// a view change chooses one view per version.
+func (w *World) checkViews() {
+	if w.views == nil {
+		w.views = make(map[uint64]uint64)
+	}
+	for _, n := range w.nodes {
+		if !n.alive || n.acc == nil {
+			continue
+		}
+		v := n.acc.View()
+		if v.Version == 1 {
+			continue // each node's configuration
+		}
+		if h, ok := w.views[v.Version]; !ok {
+			w.views[v.Version] = v.Hash()
+		} else if h != v.Hash() {
+			w.fail("two views of version %d: %s holds %v", v.Version, n.addr, v.Masters)
+		}
+	}
 }
 
 // quiet reports that no call or view change is in flight on any node.
