@@ -46,8 +46,9 @@ type record struct {
 	tbase     uint64 // held: the base of the write that started the tenure
 	entry     *Entry // held content (nil when free); published while unexpired
 	seq       uint64 // change number of the accepted content (anti-entropy)
-	chosen    bool   // the accepted content is known chosen
-	idleUntil int64  // free or never accepted: when it may be dropped
+	chosen    bool     // the accepted content is known chosen
+	idleUntil int64    // free or never accepted: when it may be dropped
+	heldBy    []string // free: the other masters known to hold this state or a newer one
 }
 
 // New returns an acceptor with no keys.

@@ -24,7 +24,11 @@ func (a *Acceptor) NextDeadline() (int64, bool) {
 // expiry becomes the register's state only when a proposer writes free
 // over it), so it is still reported, with nothing left. Keys free (or
 // never accepted) for TombstoneTTL are dropped, raising the floor to
-// their ballots. Each due key costs O(log n).
+// their ballots, once every other master of the view is known (from its
+// sync replies) to hold the free state or a newer one: a master left
+// with an older state could otherwise be the newest of a quorum once the
+// tombstone is gone, and bring a released tenure back. Each due key costs
+// O(log n).
 func (a *Acceptor) Expire(now int64) int {
 	n := 0
 	for a.expiry.len() > 0 && a.expiry.peek().at <= now {
@@ -51,6 +55,14 @@ func (a *Acceptor) Expire(now int64) int {
 		d := a.idle.pop()
 		r := a.keys[d.key]
 		if r == nil || r.entry != nil || r.idleUntil > now {
+			continue
+		}
+		if !a.everywhere(r) {
+			// Announce it again: the other masters' syncs bring their own
+			// announcements, which tell this one that they hold it.
+			a.log.add(d.key, r)
+			r.idleUntil = now + a.cfg.TombstoneTTL
+			a.idle.push(deadline{at: r.idleUntil, key: d.key})
 			continue
 		}
 		a.floor = max(a.floor, r.promised, r.accepted)
@@ -99,4 +111,19 @@ func hashKey(k string) uint64 {
 	h := fnv.New64a()
 	_, _ = h.Write([]byte(k))
 	return h.Sum64()
+}
+
+// everywhere reports whether every other master of the view holds the
+// free record's state or a newer one (a record that never accepted
+// anything, only promised, has no state to lose).
+func (a *Acceptor) everywhere(r *record) bool {
+	if r.accepted == 0 {
+		return true
+	}
+	for _, m := range a.view.Masters {
+		if m != a.cfg.Self && !slices.Contains(r.heldBy, m) {
+			return false
+		}
+	}
+	return true
 }

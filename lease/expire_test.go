@@ -78,7 +78,7 @@ func TestExpireSkipsKeysExtendedOrReleasedBeforeTheirDeadline(t *testing.T) {
 }
 
 func TestNextDeadlineIsEarliestLeaseEndOrTombstoneDrop(t *testing.T) {
-	a := newAcceptor(t)
+	a := newAcceptor(t, loneMaster)
 	_, ok := a.NextDeadline()
 	assert.False(t, ok, "nothing kept")
 
@@ -104,7 +104,7 @@ func TestNextDeadlineIsEarliestLeaseEndOrTombstoneDrop(t *testing.T) {
 }
 
 func TestExpireDropsFreeKeysAfterTombstoneTTLAndRaisesFloorToTheirBallots(t *testing.T) {
-	a := newAcceptor(t)
+	a := newAcceptor(t, loneMaster)
 	mustAccept(t, a, 100, "free", 5, free(5))
 	require.Equal(t, statusOK, prepare(t, a, 100, "free", 9).GetStatus())
 	require.Equal(t, statusOK, prepare(t, a, 200, "promised", 7).GetStatus())
@@ -148,7 +148,7 @@ func TestFloorRefusesPrepareAtOrBelowItAndAcceptBelowIt(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a := newAcceptor(t)
+			a := newAcceptor(t, loneMaster)
 			mustAccept(t, a, 0, "k", 9, free(9))
 			a.Expire(ttl)
 			require.Zero(t, a.Len())
@@ -173,7 +173,7 @@ func TestExpireNeverDropsHeldKeys(t *testing.T) {
 }
 
 func TestExpireDropsNothingWhileSealed(t *testing.T) {
-	a := newAcceptor(t)
+	a := newAcceptor(t, loneMaster)
 	mustAccept(t, a, 0, "f", 3, free(3))
 	mustAccept(t, a, 0, "h", 3, held("v", 3, 3, 100))
 	a.Expire(200) // h expired, its deadline gone
@@ -187,7 +187,7 @@ func TestExpireDropsNothingWhileSealed(t *testing.T) {
 	assert.Zero(t, a.Floor())
 
 	assert.Equal(t, statusSealed, accept(t, a, 0, "x", 4, free(4), false).GetStatus())
-	handle[*messages.ViewAck](t, a, 0, &messages.ViewCommit{View: mkView(t, 2).Proto()})
+	handle[*messages.ViewAck](t, a, 0, &messages.ViewCommit{View: mkView(t, 2, self).Proto()})
 	require.False(t, a.Sealed())
 	next, ok = a.NextDeadline()
 	assert.True(t, ok)
@@ -236,6 +236,34 @@ func TestExpireKeepsChangeLogOfFewChanges(t *testing.T) {
 	}
 	a.Expire(1)
 	assert.Len(t, a.log.changes, 100, "under the slack: no compaction")
+}
+
+// A free key is dropped only once every other master of the view is known,
+// from its sync replies, to hold that state or a newer one: a master left
+// with an older state would be the newest of a quorum once the tombstone
+// is gone. Until then the acceptor announces the key again, so that the
+// others' announcements come back.
+func TestFreeKeyIsDroppedOnlyOnceEveryMasterHoldsIt(t *testing.T) {
+	a := newAcceptor(t) // m1 of m1, m2, m3
+	mustAccept(t, a, 0, "k", 9, free(9))
+	before := len(a.serveSync(0, &messages.SyncRequest{Incarnation: selfInc}).GetEntries())
+	a.Expire(ttl)
+	require.Equal(t, 1, a.Len(), "m2 and m3 are not known to hold it")
+	after := a.serveSync(0, &messages.SyncRequest{Incarnation: selfInc, After: 1})
+	assert.Len(t, after.GetEntries(), before, "announced again")
+
+	hold := func(from string, b uint64) {
+		a.ApplySync(ttl, from, &messages.SyncReply{Status: statusOK, Incarnation: 3, Last: 1, ViewVersion: 1,
+			Entries: []*messages.Learned{{Key: "k", Ballot: b, State: free(b), Chosen: true}}})
+	}
+	hold("m2", 8) // older: no evidence
+	hold("m2", 9)
+	a.Expire(2 * ttl)
+	require.Equal(t, 1, a.Len(), "m3 is not known to hold it")
+	hold("m3", 9)
+	a.Expire(3 * ttl)
+	assert.Zero(t, a.Len(), "dropped once every other master holds it")
+	assert.Equal(t, uint64(9), a.Floor())
 }
 
 // loneMaster is a single-master view: every key's abandonment falls to m1.

@@ -103,9 +103,22 @@ func (a *Acceptor) ApplySync(now int64, from string, m *messages.SyncReply) (mor
 		if a.apply(now, l, true) == blocked {
 			a.vouch(now, from, l)
 		}
+		a.heardOf(from, l)
 	}
 	a.cursors[from] = cursor{incarnation: m.GetIncarnation(), last: m.GetLast()}
 	return m.GetMore()
+}
+
+// heardOf notes that master from holds key at a ballot at least that of
+// this acceptor's free state: once every other master does, the free key
+// may be dropped (see Expire).
+func (a *Acceptor) heardOf(from string, l *messages.Learned) {
+	r := a.keys[l.GetKey()]
+	if r == nil || r.entry != nil || r.accepted == 0 || l.GetBallot() < r.accepted || !a.view.IsMaster(from) ||
+		slices.Contains(r.heldBy, from) {
+		return
+	}
+	r.heldBy = append(r.heldBy, from)
 }
 
 // vouches counts, per key, the masters that relayed the same accepted

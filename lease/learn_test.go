@@ -137,7 +137,7 @@ func TestLearnedHeldCopyWithNothingLeftIsKeptUnpublished(t *testing.T) {
 }
 
 func TestLearnOfDroppedKeyAtOrBelowFloorIsIgnored(t *testing.T) {
-	a := newAcceptor(t)
+	a := newAcceptor(t, loneMaster)
 	mustAccept(t, a, 0, "k", 5, free(5))
 	a.Expire(ttl)
 	require.Zero(t, a.Len())

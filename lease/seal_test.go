@@ -180,7 +180,7 @@ func TestDumpPagesKeysInKeyOrderAfterCursor(t *testing.T) {
 }
 
 func TestDumpReportsPromisesAcceptedStatesAndFloor(t *testing.T) {
-	a := newAcceptor(t)
+	a := newAcceptor(t, loneMaster)
 	mustAccept(t, a, 0, "gone", 4, free(4))
 	a.Expire(ttl)
 	mustAccept(t, a, ttl, "h", 5, held("v", 5, 5, 1_000))

@@ -123,7 +123,7 @@ func TestServeSyncSendsItsViewToOlderRequesterOnly(t *testing.T) {
 }
 
 func TestServeSyncCarriesChosenMarksAndSkipsDroppedKeys(t *testing.T) {
-	a := newAcceptor(t)
+	a := newAcceptor(t, loneMaster)
 	mustAccept(t, a, 0, "k", 1, held("v", 1, 1, maxLease)) // 1
 	mustAccept(t, a, 0, "gone", 2, free(2))                // 2
 	learn(t, a, 0, learned("k", 1, held("v", 1, 1, maxLease), true))

@@ -144,6 +144,7 @@ func (a *Acceptor) create(now int64, key string) *record {
 // logs the change.
 func (a *Acceptor) set(now int64, key string, r *record, b uint64, st *messages.State, chosen bool) {
 	r.accepted, r.origin, r.base, r.tbase, r.chosen = b, st.GetOrigin(), st.GetBase(), st.GetTenureBase(), chosen
+	r.heldBy = r.heldBy[:0]
 	if st.GetHeld() {
 		r.entry = &Entry{Value: st.GetValue(), Token: st.GetToken(), ExpiresAt: now + st.GetLeaseNs()}
 		if r.entry.ExpiresAt > now {

@@ -108,10 +108,11 @@ func (w *World) checkConvergence() {
 			voting++
 		}
 	}
-	if voting < quorum.Meet(len(newest.Masters), newest.W) {
-		// More masters lost their memory than the view tolerates; only
+	if voting < max(newest.W, quorum.Meet(len(newest.Masters), newest.W)) {
+		// More masters lost their memory than the view tolerates (a
+		// rejoin needs W masters with memory to accept its view); only
 		// the lock-delay fallback can bring it back, and the profile's
-		// lock-delay is longer than the settling time.
+		// lock-delay may be longer than the settling time.
 		w.stats.Unrecoverable++
 		return
 	}

@@ -59,6 +59,7 @@ type World struct {
 	clients    []*client
 	active     int               // clients not done yet
 	views      map[uint64]uint64 // view hash seen per version
+	stopAt     int64             // Run returns at this time (debugging); 0: never
 	settling   bool
 	settleEnd  int64
 	quietSince int64
@@ -172,6 +173,10 @@ func (w *World) Run() error {
 			w.settle()
 		}
 		e := w.queue.pop()
+		if w.stopAt != 0 && e.at >= w.stopAt {
+			w.queue.push(e)
+			return nil
+		}
 		w.now = e.at
 		w.stats.Events++
 		e.fn()
