@@ -52,6 +52,18 @@ func TestCluster(t *testing.T) {
 			t.Errorf("%s: %v", op.Name, err)
 		}
 	}
+	if err := ops.Extend.Setup(ctx); err != nil {
+		t.Errorf("extend setup: %v", err)
+	} else if err := ops.Extend.Do(ctx, 0); err != nil {
+		t.Errorf("extend after setup: %v", err)
+	}
+	for i := range 2 {
+		if err := ops.Release.Prep(ctx, i); err != nil {
+			t.Errorf("release prep: %v", err)
+		} else if err := ops.Release.Do(ctx, i); err != nil {
+			t.Errorf("release: %v", err)
+		}
+	}
 	if won, err := ops.Contest.Do(ctx, 0); !won || err != nil {
 		t.Errorf("uncontested attempt: won %v, %v", won, err)
 	}

@@ -46,11 +46,12 @@ func (c *Cluster) Ops(ctx context.Context, contestants int) (workload.Ops, func(
 		closeAll()
 		return workload.Ops{}, nil, err
 	}
-	extend, err := c.keepAlive(ctx)
+	grant, extend, err := c.keepAlive(ctx)
 	if err != nil {
 		closeAll()
 		return workload.Ops{}, nil, err
 	}
+	var release *concurrency.Mutex // locked by Release's Prep
 	pair := func(ctx context.Context, s *concurrency.Session, key string) error {
 		m := concurrency.NewMutex(s, key)
 		if err := m.Lock(ctx); err != nil {
@@ -64,7 +65,13 @@ func (c *Cluster) Ops(ctx context.Context, contestants int) (workload.Ops, func(
 		Lock: workload.Op{Name: "Mutex.Lock", Do: func(ctx context.Context, i int) error {
 			return concurrency.NewMutex(sess, "/lock/"+strconv.Itoa(i)).Lock(ctx)
 		}},
-		Extend: workload.Op{Name: "lease keep-alive (stream to the leader)", Do: func(ctx context.Context, _ int) error { return extend() }},
+		Extend: workload.Op{Name: "lease keep-alive (stream to the leader)", Setup: grant, Do: func(ctx context.Context, _ int) error { return extend() }},
+		Release: workload.Op{Name: "Mutex.Unlock",
+			Prep: func(ctx context.Context, _ int) error {
+				release = concurrency.NewMutex(sess, "/release")
+				return release.Lock(ctx)
+			},
+			Do: func(ctx context.Context, _ int) error { return release.Unlock(ctx) }},
 		Pair: workload.Op{Name: "Mutex.Lock+Unlock", Do: func(ctx context.Context, _ int) error {
 			return pair(ctx, sess, "/pair")
 		}},
@@ -106,26 +113,33 @@ func (c *Cluster) Ops(ctx context.Context, contestants int) (workload.Ops, func(
 	return ops, closeAll, nil
 }
 
-// keepAlive grants a lease and returns a function that renews it once
-// over one LeaseKeepAlive stream kept open to the leader: the cheapest
-// renewal etcd offers (clientv3's KeepAliveOnce opens a new stream per
-// call, and a stream to a follower is forwarded to the leader), and the
-// same every run.
-func (c *Cluster) keepAlive(ctx context.Context) (func() error, error) {
+// keepAlive returns a function that grants a lease (Setup of the
+// workload: a lease granted when the system starts could run out before
+// the workload comes) and one that renews it once over one
+// LeaseKeepAlive stream kept open to the leader: the cheapest renewal
+// etcd offers (clientv3's KeepAliveOnce opens a new stream per call, and
+// a stream to a follower is forwarded to the leader), and the same every
+// run.
+func (c *Cluster) keepAlive(ctx context.Context) (grant func(context.Context) error, renew func() error, err error) {
 	leader, err := c.leaderClient(ctx)
 	if err != nil {
-		return nil, err
-	}
-	g, err := leader.Grant(ctx, ttl)
-	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	stream, err := pb.NewLeaseClient(leader.ActiveConnection()).LeaseKeepAlive(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return func() error {
-		if err := stream.Send(&pb.LeaseKeepAliveRequest{ID: int64(g.ID)}); err != nil {
+	var id clientv3.LeaseID
+	grant = func(gctx context.Context) error {
+		g, err := leader.Grant(gctx, ttl)
+		if err != nil {
+			return err
+		}
+		id = g.ID
+		return nil
+	}
+	renew = func() error {
+		if err := stream.Send(&pb.LeaseKeepAliveRequest{ID: int64(id)}); err != nil {
 			return err
 		}
 		r, err := stream.Recv()
@@ -133,10 +147,14 @@ func (c *Cluster) keepAlive(ctx context.Context) (func() error, error) {
 			return err
 		}
 		if r.TTL <= 0 {
-			return fmt.Errorf("lease %x expired", g.ID)
+			return fmt.Errorf("lease %x expired", id)
 		}
 		return nil
-	}, nil
+	}
+	if err := grant(ctx); err != nil {
+		return nil, nil, err
+	}
+	return grant, renew, nil
 }
 
 // leaderClient returns a client of the leader's endpoint alone; Close

@@ -13,7 +13,8 @@ const Role = "locker-master"
 
 // ChildMain runs one master in a child process. It says "ADDR host:port"
 // once its remote listens, reads "MASTERS a,b,c", starts its node, says
-// "READY", and runs until its stdin closes.
+// "READY", and runs until its stdin closes, serving as a caller on
+// request (serveCaller).
 func ChildMain() error {
 	p := proc.Serve()
 	m := newMember()
@@ -30,8 +31,6 @@ func ChildMain() error {
 	}
 	defer n.Stop()
 	p.Say("READY")
-	for ok {
-		_, ok = p.Next()
-	}
+	serveCaller(p, n) // until stdin closes
 	return nil
 }

@@ -2,7 +2,6 @@ package lockerbench
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -13,6 +12,12 @@ import (
 	"github.com/protolocker/locker"
 	"github.com/protolocker/locker/bench/internal/proc"
 	"github.com/protolocker/locker/registry"
+)
+
+// Row labels of the 3-process cluster and of its floor.
+const (
+	ProcsSystem = "locker 3 procs"
+	ProcsFloor  = "floor 3 procs"
 )
 
 // Cluster is three masters and a client node that is not a master: the
@@ -36,7 +41,7 @@ type Cluster struct {
 // Each child reports the address its remote took; the parent then sends
 // every child the list, so no port is guessed.
 func StartProcs(ctx context.Context) (*Cluster, error) {
-	c := &Cluster{System: "locker 3 procs", Floor: "floor 3 procs"}
+	c := &Cluster{System: ProcsSystem, Floor: ProcsFloor}
 	addrs := make([]string, 3)
 	for i := range addrs {
 		ch, err := proc.Start(Role)
@@ -170,6 +175,3 @@ func (c *Cluster) Close() error {
 	}
 	return err
 }
-
-// isLost reports whether a Lock failed because another value holds the key.
-func isLost(err error) bool { return errors.Is(err, locker.ErrLocked) }

@@ -36,11 +36,12 @@ func TestClusters(t *testing.T) {
 			c.Close()
 			t.Fatal(err)
 		}
-		for _, op := range []workload.Op{ops.Lock, ops.Extend, ops.Pair, ops.Read, ops.Register, *ops.Floor1, *ops.Floor2} {
-			if err := op.Do(ctx, 1); err != nil {
+		for _, op := range []workload.Op{ops.Lock, ops.Extend, ops.Release, ops.Pair, ops.Read, ops.Register, *ops.Floor1, *ops.Floor2} {
+			if err := doOnce(ctx, op); err != nil {
 				t.Errorf("%s %s: %v", c.System, op.Name, err)
 			}
 		}
+		masterCaller(ctx, t, c)
 		if won, err := ops.Contest.Do(ctx, 0); !won || err != nil {
 			t.Errorf("%s: uncontested attempt: won %v, %v", c.System, won, err)
 		}
@@ -52,6 +53,59 @@ func TestClusters(t *testing.T) {
 		}
 		if err := c.Close(); err != nil {
 			t.Errorf("%s: close: %v", c.System, err)
+		}
+	}
+}
+
+// doOnce runs op's Setup, Prep and one call, twice for Release (its
+// Prep takes the key back).
+func doOnce(ctx context.Context, op workload.Op) error {
+	if op.Setup != nil {
+		if err := op.Setup(ctx); err != nil {
+			return err
+		}
+	}
+	for i := range 2 {
+		if op.Prep != nil {
+			if err := op.Prep(ctx, i); err != nil {
+				return err
+			}
+		}
+		if err := op.Do(ctx, i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// masterCaller runs the sequential workloads, a few calls each, with
+// master 1 as the caller, and checks that every table gets its rows.
+func masterCaller(ctx context.Context, t *testing.T, c *Cluster) {
+	ops, err := c.MasterCaller(ctx)
+	if err != nil {
+		t.Errorf("%s: master caller: %v", c.System, err)
+		return
+	}
+	p := workload.Profile{Name: "test", N: 5}
+	ts := workload.NewTables(p)
+	for _, id := range []string{workload.Warm, workload.TLock, workload.TExtend, workload.TRelease, workload.TPair} {
+		workload.Sequential(ctx, p, id, ops, ts, t.Logf)
+	}
+	for id, want := range map[string][]string{
+		workload.TLock:    {c.System + MasterCaller, c.Floor + MasterCaller},
+		workload.TExtend:  {c.System + MasterCaller, c.Floor + MasterCaller},
+		workload.TRelease: {c.System + MasterCaller, c.Floor + MasterCaller},
+		workload.TPair:    {c.System + MasterCaller},
+	} {
+		rows := ts.Rows(id)
+		if len(rows) != len(want) {
+			t.Errorf("%s: %d rows, want %v: %+v", id, len(rows), want, rows)
+			continue
+		}
+		for i, r := range rows {
+			if r.System != want[i] || r.Err != "" || r.N != p.N || r.MedianNs <= 0 {
+				t.Errorf("%s: row %d = %+v, want %s with %d calls", id, i, r, want[i], p.N)
+			}
 		}
 	}
 }

@@ -45,7 +45,7 @@ func HeldLeaseMemory(ctx context.Context, count int) (report.Row, error) {
 		return row, err
 	}
 	debug.FreeOSMemory()
-	heap0, rss0 := measure.Heap(), measure.RSS()
+	heap0, rss0 := measure.SettledHeap(), measure.RSS()
 	const workers = 8
 	errs := make(chan error, workers)
 	var wg sync.WaitGroup

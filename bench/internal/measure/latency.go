@@ -39,6 +39,25 @@ func Latency(ctx context.Context, n int, op func(i int) error) (Sample, error) {
 // even while other work comes and goes. It returns a sample and an error
 // per op.
 func Interleaved(ctx context.Context, n int, ops ...func(i int) error) ([]Sample, []error) {
+	calls := make([]Call, len(ops))
+	for j, op := range ops {
+		calls[j] = Call{Do: op}
+	}
+	return InterleavedCalls(ctx, n, calls...)
+}
+
+// Call is one operation of InterleavedCalls: Prep, if set, runs before
+// each call of Do, untimed and with its allocations not counted (it
+// brings the system into the state Do acts on, e.g. takes the lock that
+// Do releases). A failed Prep counts as a failed call of Do.
+type Call struct {
+	Prep func(i int) error
+	Do   func(i int) error
+}
+
+// InterleavedCalls is Interleaved for calls that may need an untimed
+// preparation each.
+func InterleavedCalls(ctx context.Context, n int, ops ...Call) ([]Sample, []error) {
 	k := len(ops)
 	d := make([][]time.Duration, k)
 	failed := make([]int, k)
@@ -56,9 +75,15 @@ func Interleaved(ctx context.Context, n int, ops ...func(i int) error) ([]Sample
 			if failed[j] > n/2 {
 				continue
 			}
+			if op.Prep != nil {
+				if err := op.Prep(i); err != nil {
+					failed[j], lastErr[j] = failed[j]+1, fmt.Errorf("preparing the call: %w", err)
+					continue
+				}
+			}
 			a0 := read()
 			start := time.Now()
-			err := op(i)
+			err := op.Do(i)
 			el := time.Since(start)
 			allocs[j] += read() - a0
 			if err != nil {

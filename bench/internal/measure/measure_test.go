@@ -81,6 +81,33 @@ func TestInterleaved(t *testing.T) {
 	}
 }
 
+func TestInterleavedPrep(t *testing.T) {
+	boom := errors.New("boom")
+	prepared := -1
+	s, errs := InterleavedCalls(context.Background(), 10, Call{
+		Prep: func(i int) error {
+			if i == 3 {
+				return boom
+			}
+			sink = make([]byte, 1<<20) // slow and allocating: neither counts
+			prepared = i
+			return nil
+		},
+		Do: func(i int) error {
+			if prepared != i {
+				t.Errorf("call %d ran after preparing %d", i, prepared)
+			}
+			return nil
+		},
+	})
+	if errs[0] != nil || s[0].N != 9 || s[0].Failed != 1 || !errors.Is(s[0].LastErr, boom) {
+		t.Fatalf("InterleavedCalls = %+v, %v", s, errs)
+	}
+	if s[0].AllocsPerOp >= 1 {
+		t.Fatalf("the preparation's allocations were counted: %+v", s[0])
+	}
+}
+
 var sink []byte
 
 func TestCPUCost(t *testing.T) {

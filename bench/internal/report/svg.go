@@ -106,7 +106,12 @@ func valueText(t *Table, r Row) string {
 }
 
 func color(system string) string {
+	master := strings.HasSuffix(system, ", master caller")
 	switch {
+	case master && strings.HasPrefix(system, "locker 3"):
+		return "#1b7f72"
+	case master && strings.HasPrefix(system, "locker"):
+		return "#6cc3b5"
 	case strings.HasPrefix(system, "locker 3"):
 		return "#1f5fbf"
 	case strings.HasPrefix(system, "locker"):

@@ -47,8 +47,14 @@ func Run(ctx context.Context, p workload.Profile, logf func(string, ...any)) *re
 	}
 	procs, err := lockerbench.StartProcs(ctx)
 	add(lockerOps(ctx, procs, err, logf))
+	if err == nil {
+		add(masterOps(ctx, procs))
+	}
 	inproc, err := lockerbench.StartInProc(ctx)
 	add(lockerOps(ctx, inproc, err, logf))
+	if err == nil {
+		add(masterOps(ctx, inproc))
+	}
 	etcd, err := etcdbench.Start(ctx)
 	add(etcdOps(ctx, p, etcd, err, logf))
 
@@ -94,7 +100,9 @@ func settings(p workload.Profile) []string {
 		"locker: 3 masters (W = 2, default Config) and a client node that is not a master and coordinates every write; " +
 			"\"3 procs\": one OS process per master, the client in the harness's process; \"1 proc\": the four actor systems in the harness's process",
 		fmt.Sprintf("protoactor remote on 127.0.0.1 with remote.WithEndpointWriterQueueSize(%d) (default 1,000,000 slots, 16 MB per connection)", lockerbench.QueueSize),
-		"floor: Node.Ping from the same client, a fan-out to the 3 masters done at 2 replies, with no work at the masters (x2 for two rounds)",
+		"\"master caller\" rows: the sequential workloads (Lock, ExtendLease, Release, Lock+Release) with master 1 as the caller; " +
+			"in \"3 procs\" they run in master 1's process, timed there with the same code (allocs/op then counts that process), the rows sent back over its stdout",
+		"floor: Node.Ping from the same caller, a fan-out to the 3 masters done at 2 replies, with no work at the masters (x2 for two rounds)",
 		fmt.Sprintf("etcd: server and client v3.5.21 embedded, one member per OS process, data under %s (tmpfs: %v), fsync on, defaults otherwise; "+
 			"client/v3 in the harness's process with the 3 endpoints (unary requests round-robin, so 2 in 3 reach a follower that forwards them)", root, shm),
 		"all three systems run side by side; each workload visits them one after the other, so that a table's rows are measured under the same load of the machine (its load average is above)",
@@ -136,6 +144,16 @@ func lockerOps(ctx context.Context, c *lockerbench.Cluster, err error, logf func
 	}
 	ops, err := c.Ops(ctx)
 	return ops, closeIt, err
+}
+
+// masterOps returns the sequential workloads of a started locker cluster
+// with master 1 as the caller; the cluster's own closer closes it.
+func masterOps(ctx context.Context, c *lockerbench.Cluster) (workload.Ops, func(), error) {
+	ops, err := c.MasterCaller(ctx)
+	if err != nil {
+		err = fmt.Errorf("%s%s: %w", c.System, lockerbench.MasterCaller, err)
+	}
+	return ops, nil, err
 }
 
 // etcdOps returns the operations of a started etcd cluster and the

@@ -10,6 +10,9 @@ import (
 
 // rate runs the throughput workload with c clients.
 func rate(ctx context.Context, p Profile, c int, ops Ops, ts *Tables, logf func(string, ...any)) {
+	if ops.Rate.Do == nil {
+		return
+	}
 	r, err := measure.Throughput(ctx, c, p.RateTime, ops.Rate.Do)
 	row := report.Row{System: ops.System, Op: ops.Rate.Name, N: int(r.Ops), Clients: c, PerSec: r.PerSec}
 	if err != nil {
@@ -23,6 +26,9 @@ func rate(ctx context.Context, p Profile, c int, ops Ops, ts *Tables, logf func(
 
 // contest runs p.ContestClients clients against one key.
 func contest(ctx context.Context, p Profile, ops Ops, ts *Tables, logf func(string, ...any)) {
+	if ops.Contest.Do == nil {
+		return
+	}
 	r, err := measure.Compete(ctx, p.ContestClients, p.ContestTime, ops.Contest.Do)
 	row := report.Row{System: ops.System, Op: ops.Contest.Name, N: int(r.Attempts), Clients: r.Clients,
 		PerSec: r.WinsSec, FailShare: report.F(r.FailShare)}

@@ -18,7 +18,11 @@ func cpuCosts(ctx context.Context, p Profile, ops Ops, ts *Tables) {
 	}
 	items := []item{{ops.System, &ops.Lock, 1 << 24}, {ops.Floor, ops.Floor2, 0}, {ops.System, &ops.Extend, 0}, {ops.Floor, ops.Floor1, 0}}
 	for _, it := range items {
-		if it.op == nil || ctx.Err() != nil {
+		if it.op == nil || it.op.Do == nil || ctx.Err() != nil {
+			continue
+		}
+		if err := setup(ctx, *it.op); err != nil {
+			ts.Add(TCPU, report.Row{System: it.system, Op: it.op.Name, Err: err.Error()})
 			continue
 		}
 		c, err := measure.CPUCost(n, ops.PIDs, func(i int) error { return it.op.Do(ctx, it.base+i) })

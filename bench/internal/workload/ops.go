@@ -1,12 +1,24 @@
 package workload
 
-import "context"
+import (
+	"context"
+
+	"github.com/protolocker/locker/bench/internal/report"
+)
 
 // Op is one operation of a system, as a workload calls it: i is the
-// call's index in its run.
+// call's index in its run. A nil Do means the system does not run the
+// workload.
 type Op struct {
 	Name string
 	Do   func(ctx context.Context, i int) error
+	// Setup, if set, runs once before a run of calls, untimed (it takes
+	// the key that Do renews, say, so that the key is fresh however late
+	// in the run the workload comes).
+	Setup func(ctx context.Context) error
+	// Prep, if set, runs before each call of Do, untimed (it takes the
+	// lock that Do releases).
+	Prep func(ctx context.Context, i int) error
 }
 
 // ClientOp is an operation of one of several concurrent clients.
@@ -22,7 +34,8 @@ type TryOp struct {
 	Do   func(ctx context.Context, client int) (won bool, err error)
 }
 
-// Ops is one system under test. Optional operations are nil.
+// Ops is one system under test. Optional operations are nil, or have a
+// nil Do.
 type Ops struct {
 	System string // row label, e.g. "locker 3 procs"
 	Floor  string // row label of its floor, if it has one
@@ -30,6 +43,7 @@ type Ops struct {
 
 	Lock     Op       // takes a new key each call and keeps it
 	Extend   Op       // renews the lease of one held key
+	Release  Op       // gives back a key that Prep took
 	Pair     Op       // takes one key and gives it back
 	Rate     ClientOp // Pair on a key of the client's own
 	Contest  TryOp    // Pair on one key shared by every client
@@ -37,6 +51,12 @@ type Ops struct {
 	Local    *Op      // local (possibly stale) read over the network, if any
 	Register Op       // registers a name and unregisters it
 
-	Floor1 *Op // one quorum round trip with no work: the floor of Extend
+	Floor1 *Op // one quorum round trip with no work: the floor of Extend and Release
 	Floor2 *Op // two back to back: the floor of Lock
+
+	// Remote, if set, runs the sequential workloads (Warm and the
+	// tables of Sequential) in another process, the caller's, and
+	// returns their rows; the Op fields are then unused and the other
+	// workloads skip the system.
+	Remote func(ctx context.Context, p Profile, id string) ([]report.Row, error)
 }

@@ -12,6 +12,7 @@ import (
 const (
 	TLock     = "lock"
 	TExtend   = "extend"
+	TRelease  = "release"
 	TPair     = "pair"
 	TContest  = "contest"
 	TLocal    = "lookup-local"
@@ -35,6 +36,7 @@ func NewTables(p Profile) *Tables {
 	ts := &Tables{byID: map[string]*report.Table{}}
 	ts.add(TLock, report.Latency, "Lock: sequential latency")
 	ts.add(TExtend, report.Latency, "ExtendLease: sequential latency")
+	ts.add(TRelease, report.Latency, "Release: sequential latency (of a key the caller locked just before, untimed)")
 	ts.add(TPair, report.Latency, "Lock+Release: sequential latency of the pair")
 	for _, c := range p.RateClients {
 		ts.add(TRate(c), report.Rate, fmt.Sprintf("Lock+Release throughput, %d clients on distinct keys (pairs per second)", c))
@@ -59,6 +61,14 @@ func (ts *Tables) Add(id string, r report.Row) {
 	if t, ok := ts.byID[id]; ok {
 		t.Rows = append(t.Rows, r)
 	}
+}
+
+// Rows returns the rows of table id, in the order they were added.
+func (ts *Tables) Rows(id string) []report.Row {
+	if t, ok := ts.byID[id]; ok {
+		return t.Rows
+	}
+	return nil
 }
 
 // Note adds a note under table id.
