@@ -27,15 +27,17 @@ var (
 	// ErrIndeterminate: the write failed after its own state was proposed
 	// to the masters, so it may have taken effect (now or later, when
 	// another call completes it). It also matches ErrNoQuorum. Read the key
-	// to learn its state; a Lock retried with the same value that finds
-	// the key held by that value was the one that took effect.
+	// on the same node to settle it: that Read writes the newest state
+	// back, after which the write has taken effect or never will. A Lock
+	// retried with the same value that finds the key held by that value
+	// was the one that took effect.
 	ErrIndeterminate error = indeterminate{}
 )
 
 type indeterminate struct{}
 
 func (indeterminate) Error() string {
-	return "locker: indeterminate: the write may have taken effect; Read the key to learn its state"
+	return "locker: indeterminate: the write may have taken effect; Read the key on this node to settle it"
 }
 
 // Is makes ErrIndeterminate match ErrNoQuorum: the write did not reach a

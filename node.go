@@ -38,6 +38,7 @@ type Node struct {
 	down    downSet
 	sub     *eventstream.Subscription
 	maint   maintenance
+	unset   unsettled // keys whose writes from here ended indeterminate
 
 	ready    atomic.Bool // Start has finished: the holder's calls into the node may act
 	stopOnce sync.Once
@@ -75,7 +76,7 @@ func Start(system *actor.ActorSystem, cfg Config) (*Node, error) {
 	// A lone master with no replicas has no client outside its process:
 	// nothing it granted can outlive a restart.
 	alone := len(v.Masters) == 1 && v.Masters[0] == addr && len(v.Replicas) == 0
-	n.local = proposer.NewLocal(holder.Index(addr), wallMicros, n.down.has, uint64(time.Now().UnixNano()))
+	n.local = proposer.NewLocal(holder.Index(addr), wallMicros, n.down.has, n.held, uint64(time.Now().UnixNano()))
 	n.holder = holder.New(addr, holder.Config{
 		Members:             n.members,
 		ReplicationInterval: cfg.ReplicationInterval,
@@ -137,6 +138,16 @@ func (n *Node) Stats() holder.Stats { return n.holder.Stats() }
 
 // now is the node's monotonic clock, in ns, for its calls.
 func (n *Node) now() int64 { return int64(time.Since(n.epoch)) }
+
+// held reports that the node's table holds key (set once the holder is
+// built; false before).
+func (n *Node) held(key string) bool {
+	if n.store == nil {
+		return false
+	}
+	_, ok := n.store.Get(key)
+	return ok
+}
 
 // wallMicros is the wall clock in microseconds: the floor of ballots.
 func wallMicros() int64 { return time.Now().UnixMicro() }

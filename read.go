@@ -21,13 +21,21 @@ func (n *Node) DirtyRead(key string) ([]byte, error) {
 // Read returns the value of key and its fencing token as a quorum of
 // masters holds it: linearizable. It takes one round when W masters agree
 // on the newest state, two when they differ (it writes the newest back,
-// completing a write that half happened). ErrNotFound when the key is not
-// held.
+// completing a write that half happened). After a write from this node
+// ended in ErrIndeterminate, its next Read of the key always writes the
+// newest state back, which settles that write: it has taken effect, or
+// never will. ErrNotFound when the key is not held.
 func (n *Node) Read(ctx context.Context, key string) (Entry, error) {
 	if key == "" || len(key) > maxKeyLen {
 		return Entry{}, fmt.Errorf("%w: empty or oversized key", ErrInvalid)
 	}
-	o, err := n.run(ctx, proposer.Request{Kind: proposer.Read, Key: key})
+	// After this node's indeterminate write of key, the read writes the
+	// newest state back, so that its answer settles the write.
+	unsettled := n.unset.has(key)
+	o, err := n.run(ctx, proposer.Request{Kind: proposer.Read, Key: key, Repair: unsettled})
+	if err == nil && unsettled && o.out == proposer.OK {
+		n.unset.clear(key)
+	}
 	switch {
 	case err != nil:
 		return Entry{}, err

@@ -81,8 +81,17 @@ func (n *Node) write(ctx context.Context, req proposer.Request) (Result, error) 
 	if err != nil {
 		return Result{}, err
 	}
+	n.settle(req.Key, o)
 	res := Result{W: o.res.W, Votes: o.res.Votes, Commits: o.res.Commits, Token: o.res.Token}
 	return res, o.err(req.Kind)
+}
+
+// settle records that key is left unsettled when a write ended
+// indeterminate; the node's next Read of key settles it.
+func (n *Node) settle(key string, o outcome) {
+	if o.out == proposer.Indeterminate {
+		n.unset.mark(key)
+	}
 }
 
 // err turns a failed outcome into its error; nil for success.

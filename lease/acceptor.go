@@ -39,13 +39,13 @@ type Acceptor struct {
 
 // record is one key's acceptor state.
 type record struct {
-	promised  uint64 // P
-	accepted  uint64 // A; 0: nothing accepted
-	origin    uint64 // the accepted content's origin ballot
-	base      uint64 // the ballot its writer computed it from
-	tbase     uint64 // held: the base of the write that started the tenure
-	entry     *Entry // held content (nil when free); published while unexpired
-	seq       uint64 // change number of the accepted content (anti-entropy)
+	promised  uint64   // P
+	accepted  uint64   // A; 0: nothing accepted
+	origin    uint64   // the accepted content's origin ballot
+	base      uint64   // the ballot its writer computed it from
+	tbase     uint64   // held: the base of the write that started the tenure
+	entry     *Entry   // held content (nil when free); published while unexpired
+	seq       uint64   // change number of the accepted content (anti-entropy)
 	chosen    bool     // the accepted content is known chosen
 	idleUntil int64    // free or never accepted: when it may be dropped
 	heldBy    []string // free: the other masters known to hold this state or a newer one

@@ -147,3 +147,18 @@ func (e *events) leaseLost() []*registry.LeaseLost {
 	defer e.mu.Unlock()
 	return append([]*registry.LeaseLost(nil), e.lost...)
 }
+
+// goneWithin reports whether reg stops naming name within d of fake
+// time. A release can lose a round to its own renewal and back off on a
+// timer, which synctest.Wait does not wait for; d below the lease keeps
+// expiry from passing for a release.
+func goneWithin(reg *registry.Registry, name string, d time.Duration) bool {
+	for end := time.Now().Add(d); ; time.Sleep(time.Millisecond) {
+		if _, ok := reg.WhereIs(name); !ok {
+			return true
+		}
+		if time.Now().After(end) {
+			return false
+		}
+	}
+}

@@ -118,7 +118,7 @@ func (n *node) boot(bootstrap bool) {
 		MaxLease: int64(w.p.MaxLease), TombstoneTTL: int64(w.p.MaxLease) + int64(w.p.Interval), LockDelay: int64(w.p.LockDelay),
 		Voting: bootstrap, Now: n.now(),
 	})
-	n.local = proposer.NewLocal(h.Sum64(), n.wall, nil, w.rng.Uint64())
+	n.local = proposer.NewLocal(h.Sum64(), n.wall, nil, n.held, w.rng.Uint64())
 	n.calls, n.changes = make(map[uint64]*call), make(map[uint64]*change)
 	n.next = w.rng.Uint64() >> (reqid.CallShift + 8)
 	n.expiry, n.rejoin, n.sealedSince, n.retryAt, n.backoff = 0, nil, 0, 0, 0
@@ -301,3 +301,9 @@ func contains(s []string, x string) bool {
 }
 
 func (w *World) node(addr string) *node { return w.byAddr[addr] }
+
+// held reports that the node's acceptor table holds key.
+func (n *node) held(key string) bool {
+	_, ok := n.acc.Store().Get(key)
+	return ok
+}

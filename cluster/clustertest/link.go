@@ -136,15 +136,17 @@ func (n *Network) deliver(d *delivery) {
 		// A missing process yields the dead-letter process, as it does in
 		// protoactor remote's endpoint reader.
 		proc, found := d.dst.ProcessRegistry.GetLocal(target.Id)
-		if d.system {
-			proc.SendSystemMessage(target, msg)
-		} else {
-			proc.SendUserMessage(target, d.envelope(msg))
-		}
+		// Counted before the hand-off, so that whatever the message
+		// causes sees it counted.
 		if found {
 			n.delivered.Add(1)
 		} else {
 			n.dropped.Add(1)
+		}
+		if d.system {
+			proc.SendSystemMessage(target, msg)
+		} else {
+			proc.SendUserMessage(target, d.envelope(msg))
 		}
 	}
 }

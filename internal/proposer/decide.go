@@ -78,7 +78,11 @@ func (s summary) writeBack(b uint64) *messages.State {
 // answer; otherwise the call reads again with a prepare and writes back.
 func (o *Op) onRead(now int64) []Send {
 	s := o.summarize()
-	if !s.uniform {
+	switch {
+	case o.req.Kind == Lock && s.uniform && s.held:
+		o.finishOn(now, s, answer{out: Locked, res: Result{Token: s.st.GetToken()}})
+		return nil
+	case o.req.Kind != Read || !s.uniform:
 		return o.startPrepare(now)
 	}
 	o.finishOn(now, s, o.readAnswer(s))

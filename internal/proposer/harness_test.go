@@ -68,6 +68,7 @@ type node struct {
 	local *proposer.Local
 	skew  int64 // its wall clock is the cluster clock plus skew, ns
 	down  map[string]bool
+	held  map[string]bool // what its table shows held
 }
 
 // call is one hosted Op and everything it sent.
@@ -105,9 +106,9 @@ func (c *cluster) node(addr string, idx uint64) *node {
 	if n := c.nodes[addr]; n != nil {
 		return n
 	}
-	n := &node{addr: addr, down: make(map[string]bool)}
+	n := &node{addr: addr, down: make(map[string]bool), held: make(map[string]bool)}
 	n.local = proposer.NewLocal(idx, func() int64 { return (c.now + n.skew) / 1000 },
-		func(a string) bool { return n.down[a] }, idx*7919+1)
+		func(a string) bool { return n.down[a] }, func(k string) bool { return n.held[k] }, idx*7919+1)
 	c.nodes[addr] = n
 	return n
 }

@@ -16,6 +16,7 @@ const MaxLast = 1 << 20
 type Local struct {
 	wall func() int64
 	down func(addr string) bool
+	held func(key string) bool
 
 	mu      sync.Mutex
 	ballots *Ballots
@@ -24,12 +25,16 @@ type Local struct {
 }
 
 // NewLocal returns the Node of the node with the given ballot index,
-// clock and failure detector (nil: none), seeded for its back-off jitter.
-func NewLocal(index uint64, wall func() int64, down func(addr string) bool, seed uint64) *Local {
+// clock, failure detector and local table (nil: none), seeded for its
+// back-off jitter.
+func NewLocal(index uint64, wall func() int64, down func(addr string) bool, held func(key string) bool, seed uint64) *Local {
 	if down == nil {
 		down = func(string) bool { return false }
 	}
-	return &Local{wall: wall, down: down, ballots: NewBallots(index), last: make(map[string]Last),
+	if held == nil {
+		held = func(string) bool { return false }
+	}
+	return &Local{wall: wall, down: down, held: held, ballots: NewBallots(index), last: make(map[string]Last),
 		rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
 }
 
@@ -94,6 +99,9 @@ func (l *Local) Jitter(n int64) int64 {
 
 // Down reports what the failure detector says of addr.
 func (l *Local) Down(addr string) bool { return l.down(addr) }
+
+// Held reports what the node's table says of key.
+func (l *Local) Held(key string) bool { return l.held(key) }
 
 // Keeps returns how many last writes it keeps.
 func (l *Local) Keeps() int {

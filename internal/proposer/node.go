@@ -23,6 +23,10 @@ type Node interface {
 	// it as a refusal from the start (and still sends to it, so that its
 	// answer shows it is back).
 	Down(addr string) bool
+	// Held reports that the node's own table shows key held: a Lock then
+	// reads before it prepares, so that callers spinning on a held key do
+	// not raise its promise and keep its holder's release from landing.
+	Held(key string) bool
 }
 
 // Last is the state a node had chosen for a key, and the ballot its

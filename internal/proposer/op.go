@@ -130,6 +130,9 @@ func (o *Op) Start(now int64) []Send {
 	if out := o.tryFast(now); out != nil {
 		return out
 	}
+	if o.req.Kind == Lock && o.node.Held(o.req.Key) {
+		return o.startRead(now) // likely held: answer from a read, promising nothing
+	}
 	return o.startPrepare(now)
 }
 
