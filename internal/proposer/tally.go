@@ -12,7 +12,6 @@ type tally struct {
 
 	rejected, wrongView, notReady, sealed, bad int
 	newer                                      int  // accept refusals from masters that accepted a newer ballot
-	above                                      int  // accept refusals from masters holding a higher accepted ballot
 	contended                                  bool // a refusal named a promise above its master\'s last write (+1): another call is under way
 	conflict                                   bool // a master holds another view at the same version
 	notMaster                                  bool // a master holds this very view but is not in it by its own address

@@ -1,7 +1,6 @@
 package viewchange_test
 
 import (
-	"fmt"
 	"slices"
 	"testing"
 
@@ -74,14 +73,6 @@ func mkView(t testing.TB, version uint64, masters, replicas []string, w int) vie
 	v, err := view.NewView(version, masters, replicas, w)
 	require.NoError(t, err)
 	return v
-}
-
-func names(prefix string, n int) []string {
-	out := make([]string, n)
-	for i := range out {
-		out[i] = fmt.Sprintf("%s%d", prefix, i+1)
-	}
-	return out
 }
 
 // start (re)starts the acceptor addr in view v with a new incarnation,
