@@ -2,6 +2,7 @@ package actor
 
 import (
 	protoactor "github.com/asynkron/protoactor-go/actor"
+	"slices"
 
 	"github.com/protolocker/locker/messages"
 )
@@ -82,10 +83,12 @@ func (h *Holder) onSyncTick(ctx protoactor.Context) {
 	self, v := h.self.Address, h.acc.View()
 	peers := v.Masters
 	if !h.acc.Voting() {
-		peers = v.Nodes() // a recovering node looks for a newer view everywhere it can
+		// A recovering node looks for a newer view everywhere it can: its
+		// view's nodes and the masters of its configuration.
+		peers = slices.Concat(v.Nodes(), h.acc.Unheard())
 	}
-	for _, m := range peers {
-		if m != self {
+	for i, m := range peers {
+		if m != self && !slices.Contains(peers[:i], m) {
 			ctx.Request(protoactor.NewPID(m, Name), h.acc.SyncRequest(m, 0))
 			h.stats.syncs.Add(1)
 		}

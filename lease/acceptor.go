@@ -30,7 +30,8 @@ type Acceptor struct {
 	idle      deadlines // when free keys may be dropped
 	abandon   deadlines // when expired keys count as abandoned
 	log       changeLog
-	cursors   map[string]cursor // anti-entropy: what each master sent us
+	cursors   map[string]cursor   // anti-entropy: what each master sent us
+	heard     map[string]struct{} // nodes that answered a sync since the start
 	vouched   map[string]*vouches
 	suspects  map[string]struct{}
 	abandoned map[string]struct{}
@@ -60,6 +61,7 @@ func New(cfg Config) *Acceptor {
 		keys:      make(map[string]*record),
 		store:     NewStore(),
 		cursors:   make(map[string]cursor),
+		heard:     make(map[string]struct{}),
 		vouched:   make(map[string]*vouches),
 		suspects:  make(map[string]struct{}),
 		abandoned: make(map[string]struct{}),

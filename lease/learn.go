@@ -52,14 +52,24 @@ func (a *Acceptor) apply(now int64, l *messages.Learned, chosen bool) applied {
 		}
 		return ignored
 	}
+	// A node that is not a master of its view casts no votes: what it
+	// keeps is a copy of chosen states, never a state only relayed (one
+	// master's accepted state may never be chosen, and a lower chosen one
+	// would not replace it). Relayed states count as vouches (vouch).
+	copyOnly := !a.view.IsMaster(a.cfg.Self)
 	switch {
 	case r == nil && b <= a.floor:
 		return ignored // older than a key dropped here
+	case r != nil && b < r.accepted && chosen && !r.chosen && copyOnly:
+		// a state kept from when it was a master, not known chosen: the
+		// chosen one replaces it
 	case r != nil && b < r.accepted:
 		if chosen && !r.chosen {
 			a.suspect(key) // a chosen state below an accepted one not known chosen here
 		}
 		return ignored // older than what is here
+	case !chosen && copyOnly:
+		return blocked
 	case !chosen && b < a.high(r):
 		if r != nil && b > r.accepted {
 			a.suspect(key) // a newer accepted state elsewhere, kept out by a promise here
@@ -96,6 +106,9 @@ func (a *Acceptor) ApplySync(now int64, from string, m *messages.SyncReply) (mor
 	if v, err := view.FromProto(m.GetView()); err == nil && m.GetView() != nil {
 		a.adopt(v, nil)
 	}
+	if m.GetStatus() == messages.Status_STATUS_OK {
+		a.heard[from] = struct{}{} // it holds no newer view than this one now
+	}
 	if m.GetStatus() != messages.Status_STATUS_OK || a.reg.sealed(a.view) || m.GetViewVersion() != a.view.Version {
 		return false
 	}
@@ -105,7 +118,19 @@ func (a *Acceptor) ApplySync(now int64, from string, m *messages.SyncReply) (mor
 		}
 		a.heardOf(from, l)
 	}
-	a.cursors[from] = cursor{incarnation: m.GetIncarnation(), last: m.GetLast()}
+	// The cursor moves only on a reply that continues it: a late reply to
+	// a request sent before this acceptor restarted, or before the master
+	// did, would skip the changes in between.
+	c, inc := a.cursors[from], m.GetIncarnation()
+	switch {
+	case m.GetAfter() == 0:
+		c = cursor{incarnation: inc, last: m.GetLast()}
+	case inc == c.incarnation && m.GetAfter() <= c.last:
+		c.last = max(c.last, m.GetLast())
+	default:
+		return false
+	}
+	a.cursors[from] = c
 	return m.GetMore()
 }
 
@@ -157,7 +182,7 @@ func (a *Acceptor) serveSync(now int64, m *messages.SyncRequest) *messages.SyncR
 	}
 	limit := int(min(max(m.GetLimit(), 1), SyncLimit))
 	reply := &messages.SyncReply{ReqId: m.GetReqId(), Status: messages.Status_STATUS_OK,
-		Incarnation: a.cfg.Incarnation, Last: after, ViewVersion: a.view.Version}
+		Incarnation: a.cfg.Incarnation, Last: after, After: after, ViewVersion: a.view.Version}
 	if m.GetViewVersion() < a.view.Version {
 		reply.View = a.view.Proto()
 	}

@@ -46,7 +46,7 @@ func (a *Acceptor) seal(now int64, m *messages.Seal) *messages.SealReply {
 	a.reg.promised = m.GetBallot()
 	reply.Status, reply.Voting = messages.Status_STATUS_OK, a.voting
 	if !a.voting {
-		reply.RecoveringNs = now - a.cfg.Now
+		reply.RecoveringNs = a.recoveredFor(now)
 	}
 	if acc := a.reg.accepted; acc != nil {
 		reply.AcceptedBallot, reply.Accepted = a.reg.accBallot, acc.GetView()
@@ -134,7 +134,8 @@ func (a *Acceptor) install(now int64, m *messages.Install) *messages.InstallAck 
 // has promised higher since), and only if its memory of the view register
 // can be trusted: a master that lost its memory may have promised or
 // accepted another ballot before and forgotten it, so it takes part only
-// once it votes again, or has been recovering for LockDelay.
+// once it votes again, or has been recovering for LockDelay and has heard
+// from every master it knows of (recoveredFor).
 func (a *Acceptor) viewAccept(now int64, m *messages.ViewAccept) *messages.ViewAccepted {
 	reply := &messages.ViewAccepted{ReqId: m.GetReqId()}
 	v, err := view.FromProto(m.GetView())
@@ -143,7 +144,7 @@ func (a *Acceptor) viewAccept(now int64, m *messages.ViewAccept) *messages.ViewA
 		reply.Status = messages.Status_STATUS_BAD_REQUEST
 	case !a.view.IsMaster(a.cfg.Self) || v.Version != a.view.Version+1:
 		reply.Status = messages.Status_STATUS_WRONG_VIEW
-	case !a.voting && now-a.cfg.Now < a.cfg.LockDelay:
+	case !a.voting && a.recoveredFor(now) < a.cfg.LockDelay:
 		reply.Status = messages.Status_STATUS_NOT_READY
 	case m.GetBallot() != a.reg.promised:
 		reply.Status = messages.Status_STATUS_REJECTED
@@ -194,4 +195,31 @@ func (a *Acceptor) adopt(v view.View, commit *messages.ViewCommit) bool {
 	}
 	a.admit(commit)
 	return true
+}
+
+// recoveredFor is how long a recovering acceptor has been recovering, for
+// the lock-delay fallback of view changes; 0 until it has heard from every
+// master of its configuration and of its view (Unheard). An acceptor that
+// lost its memory may have accepted a newer view and forgotten it; that
+// view's masters are the configured ones (operators keep configurations
+// current), and whichever of them holds it tells it in a sync reply, so
+// that it never vouches for an older one.
+func (a *Acceptor) recoveredFor(now int64) int64 {
+	if len(a.Unheard()) > 0 {
+		return 0
+	}
+	return now - a.cfg.Now
+}
+
+// Unheard returns the masters of its configuration and of its view,
+// itself aside, that have not answered a sync since the start: a
+// recovering acceptor's host syncs with them too.
+func (a *Acceptor) Unheard() []string {
+	var out []string
+	for _, m := range slices.Concat(a.cfg.View.Masters, a.view.Masters) {
+		if _, ok := a.heard[m]; !ok && m != a.cfg.Self && !slices.Contains(out, m) {
+			out = append(out, m)
+		}
+	}
+	return out
 }

@@ -90,6 +90,7 @@ func TestSealReportsVotingRecoveringTimeAndIncarnation(t *testing.T) {
 	assert.Equal(t, uint64(selfInc), r.GetIncarnation())
 
 	a := newAcceptor(t, notVoting, func(c *Config) { c.Now = 1_000 })
+	hearAll(a)
 	r = seal(t, a, 4_000, 1)
 	assert.Equal(t, statusOK, r.GetStatus(), "a recovering master can be sealed")
 	assert.False(t, r.GetVoting())
@@ -305,6 +306,7 @@ func TestInstallFloorRaisesEveryKeysPromise(t *testing.T) {
 // ballot before and forgotten it.
 func TestRecoveringAcceptorAcceptsNoViewBeforeLockDelay(t *testing.T) {
 	a := newAcceptor(t, notVoting, func(c *Config) { c.LockDelay = 1_000 })
+	hearAll(a)
 	require.Equal(t, statusOK, seal(t, a, 500, 5).GetStatus())
 	v2 := mkView(t, 2).Proto()
 	assert.Equal(t, statusNotReady, viewAcceptAt(t, a, 500, &messages.ViewAccept{Ballot: 5, View: v2}).GetStatus())
@@ -527,4 +529,37 @@ func TestViewCommitOfAdoptedViewMakesInstalledAcceptorVote(t *testing.T) {
 	ack := commit(t, a, &messages.ViewCommit{View: v2.Proto(), Installed: []string{"m1"},
 		InstalledIncarnations: []uint64{selfInc}})
 	assert.True(t, ack.GetVoting())
+}
+
+// hearAll answers the acceptor's syncs from every master it knows of.
+func hearAll(a *Acceptor) {
+	for _, m := range a.Unheard() {
+		a.ApplySync(0, m, &messages.SyncReply{Status: statusOK, ViewVersion: a.View().Version})
+	}
+}
+
+// A recovering master vouches for no view until every master it knows of
+// has answered its sync: one of them may hold a newer view it accepted
+// and forgot.
+func TestRecoveringAcceptorIsTrustedOnlyOnceEveryKnownMasterAnswered(t *testing.T) {
+	a := newAcceptor(t, notVoting, func(c *Config) { c.LockDelay = 1_000 })
+	unheard := a.Unheard()
+	require.NotEmpty(t, unheard)
+	assert.NotContains(t, unheard, a.cfg.Self)
+	for _, m := range unheard[1:] {
+		a.ApplySync(0, m, &messages.SyncReply{Status: statusOK, ViewVersion: a.View().Version})
+	}
+	require.Equal(t, []string{unheard[0]}, a.Unheard())
+	require.Equal(t, statusOK, seal(t, a, 5_000, 5).GetStatus())
+	assert.Zero(t, seal(t, a, 5_000, 6).GetRecoveringNs(), "not trusted: a master is unheard")
+	v2 := mkView(t, 2).Proto()
+	assert.Equal(t, statusNotReady, viewAcceptAt(t, a, 5_000, &messages.ViewAccept{Ballot: 6, View: v2}).GetStatus())
+
+	// The last master holds view 2: its reply brings it, and the change
+	// to version 2 is refused.
+	a.ApplySync(0, unheard[0], &messages.SyncReply{Status: statusOK, ViewVersion: 2, View: v2})
+	assert.Empty(t, a.Unheard())
+	assert.Equal(t, uint64(2), a.View().Version)
+	r := handle[*messages.SealReply](t, a, 5_000, &messages.Seal{ReqId: 4, Version: 2, Ballot: 7})
+	assert.Equal(t, statusWrongView, r.GetStatus())
 }

@@ -370,3 +370,71 @@ func TestSyncBetweenAcceptorsConverges(t *testing.T) {
 	r := handle[*messages.SyncReply](t, m2, 100, m1.SyncRequest("m2", 0))
 	assert.Empty(t, r.GetEntries(), "nothing new")
 }
+
+// A reply that does not continue the cursor (a late answer to a request
+// sent before this acceptor restarted, or before the master did) applies
+// its entries but leaves the cursor, which would skip the changes in
+// between.
+func TestApplySyncMovesTheCursorOnlyOnAReplyThatContinuesIt(t *testing.T) {
+	a := newAcceptor(t)
+	late := syncReply(a, 117, learned("k", 5, free(5), true))
+	late.After = 116
+	assert.False(t, a.ApplySync(0, "m2", late), "no chase after a reply out of line")
+	assert.Zero(t, a.SyncRequest("m2", 0).GetAfter(), "a fresh cursor starts from the beginning")
+	assert.Equal(t, []string{"k"}, a.Keys(), "its entries are chosen states: applied")
+
+	first := syncReply(a, 7)
+	first.More = true
+	assert.True(t, a.ApplySync(0, "m2", first))
+	assert.Equal(t, uint64(7), a.SyncRequest("m2", 0).GetAfter())
+
+	next := syncReply(a, 9)
+	next.After = 7
+	a.ApplySync(0, "m2", next)
+	assert.Equal(t, uint64(9), a.SyncRequest("m2", 0).GetAfter())
+
+	dup := syncReply(a, 7) // the first reply again, from the start
+	dup.After = 3
+	a.ApplySync(0, "m2", dup)
+	assert.Equal(t, uint64(9), a.SyncRequest("m2", 0).GetAfter(), "an overlapping reply never moves it back")
+
+	other := syncReply(a, 4) // the master restarted: its new incarnation's reply
+	other.Incarnation, other.After = 100, 2
+	a.ApplySync(0, "m2", other)
+	assert.Equal(t, uint64(9), a.SyncRequest("m2", 0).GetAfter(), "another incarnation's reply continues nothing")
+}
+
+// A replica keeps copies of chosen states only: a relayed state one
+// master accepted may never be chosen, and would then hide the chosen
+// one for good (no replica runs repairs).
+func TestReplicaAppliesOnlyChosenOrVouchedStates(t *testing.T) {
+	r := newAcceptor(t, func(c *Config) { c.Self = "r1" })
+	relay := learned("k", 6, free(6), false)
+	r.ApplySync(10, "m2", syncReply(r, 1, relay))
+	acc, _ := ballots(r, "k")
+	assert.Zero(t, acc, "one master's accepted state is not applied")
+
+	r.ApplySync(10, "m3", syncReply(r, 1, relay))
+	acc, _ = ballots(r, "k")
+	assert.Equal(t, uint64(6), acc, "W masters vouch for it")
+	_, chosen := r.Promise("k")
+	assert.True(t, chosen)
+
+	r.ApplySync(10, "m2", syncReply(r, 2, learned("k", 5, held("v", 5, 5, 100), true)))
+	acc, _ = ballots(r, "k")
+	assert.Equal(t, uint64(6), acc, "an older chosen state changes nothing")
+}
+
+// A state a node kept from when it was a master, not known chosen, gives
+// way to a lower chosen one once it is a replica.
+func TestReplicaReplacesAStateNotKnownChosenByALowerChosenOne(t *testing.T) {
+	a := newAcceptor(t)
+	mustAccept(t, a, 0, "k", 8, free(8))
+	v2 := mkView(t, 2, "m2", "m3", "m4") // m1 is no master of view 2
+	a.ApplySync(0, "m2", &messages.SyncReply{Status: statusOK, ViewVersion: 2, View: v2.Proto()})
+	require.Equal(t, uint64(2), a.View().Version)
+	a.ApplySync(10, "m2", syncReply(a, 1, learned("k", 7, held("v", 7, 7, 100), true)))
+	acc, _ := ballots(a, "k")
+	assert.Equal(t, uint64(7), acc)
+	assert.NotNil(t, published(a, "k"))
+}

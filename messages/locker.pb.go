@@ -831,7 +831,8 @@ type SyncReply struct {
 	More          bool                   `protobuf:"varint,5,opt,name=more,proto3" json:"more,omitempty"`
 	Entries       []*Learned             `protobuf:"bytes,6,rep,name=entries,proto3" json:"entries,omitempty"`
 	ViewVersion   uint64                 `protobuf:"varint,7,opt,name=view_version,json=viewVersion,proto3" json:"view_version,omitempty"`
-	View          *View                  `protobuf:"bytes,8,opt,name=view,proto3" json:"view,omitempty"` // the master's view, when the requester's is older
+	View          *View                  `protobuf:"bytes,8,opt,name=view,proto3" json:"view,omitempty"`    // the master's view, when the requester's is older
+	After         uint64                 `protobuf:"varint,9,opt,name=after,proto3" json:"after,omitempty"` // the change the reply starts after (0: from the start)
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -920,6 +921,13 @@ func (x *SyncReply) GetView() *View {
 		return x.View
 	}
 	return nil
+}
+
+func (x *SyncReply) GetAfter() uint64 {
+	if x != nil {
+		return x.After
+	}
+	return 0
 }
 
 // Seal is phase one of a view change to version (the current one + 1) at
@@ -1911,7 +1919,7 @@ const file_locker_proto_rawDesc = "" +
 	"\vincarnation\x18\x02 \x01(\x04R\vincarnation\x12\x14\n" +
 	"\x05after\x18\x03 \x01(\x04R\x05after\x12\x14\n" +
 	"\x05limit\x18\x04 \x01(\rR\x05limit\x12!\n" +
-	"\fview_version\x18\x05 \x01(\x04R\vviewVersion\"\x84\x02\n" +
+	"\fview_version\x18\x05 \x01(\x04R\vviewVersion\"\x9a\x02\n" +
 	"\tSyncReply\x12\x15\n" +
 	"\x06req_id\x18\x01 \x01(\x04R\x05reqId\x12&\n" +
 	"\x06status\x18\x02 \x01(\x0e2\x0e.locker.StatusR\x06status\x12 \n" +
@@ -1920,7 +1928,8 @@ const file_locker_proto_rawDesc = "" +
 	"\x04more\x18\x05 \x01(\bR\x04more\x12)\n" +
 	"\aentries\x18\x06 \x03(\v2\x0f.locker.LearnedR\aentries\x12!\n" +
 	"\fview_version\x18\a \x01(\x04R\vviewVersion\x12 \n" +
-	"\x04view\x18\b \x01(\v2\f.locker.ViewR\x04view\"O\n" +
+	"\x04view\x18\b \x01(\v2\f.locker.ViewR\x04view\x12\x14\n" +
+	"\x05after\x18\t \x01(\x04R\x05after\"O\n" +
 	"\x04Seal\x12\x15\n" +
 	"\x06req_id\x18\x01 \x01(\x04R\x05reqId\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x04R\aversion\x12\x16\n" +

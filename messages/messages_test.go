@@ -30,7 +30,7 @@ func all() []proto.Message {
 		&Learn{ReqId: 1, Entries: []*Learned{learned, {Key: "f", Ballot: 2, State: &State{Origin: 2}}}},
 		&LearnAck{ReqId: 1},
 		&SyncRequest{ReqId: 1, Incarnation: 7, After: 3, Limit: 10, ViewVersion: 2},
-		&SyncReply{ReqId: 1, Status: Status_STATUS_OK, Incarnation: 7, Last: 4, More: true, Entries: []*Learned{learned}, ViewVersion: 2, View: view},
+		&SyncReply{ReqId: 1, Status: Status_STATUS_OK, Incarnation: 7, Last: 4, After: 3, More: true, Entries: []*Learned{learned}, ViewVersion: 2, View: view},
 		&Seal{ReqId: 1, Version: 3, Ballot: 11},
 		&SealReply{ReqId: 1, Status: Status_STATUS_REJECTED, Promised: 12, Voting: true, RecoveringNs: 13, AcceptedBallot: 10,
 			Accepted: view, View: view, Incarnation: 7, AcceptedInstalled: []string{"a", "b"}, AcceptedIncarnations: []uint64{7, 8}},

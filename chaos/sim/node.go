@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"hash/fnv"
+	"slices"
 
 	"github.com/protolocker/locker/internal/proposer"
 	"github.com/protolocker/locker/internal/reqid"
@@ -228,8 +229,10 @@ func (n *node) maintain() {
 		}
 	}
 	if !n.acc.Voting() {
-		for _, r := range v.Replicas { // a recovering node looks for a newer view everywhere it can
-			if r != n.addr {
+		// A recovering node looks for a newer view everywhere it can: its
+		// view's replicas and the masters of its configuration.
+		for _, r := range slices.Concat(v.Replicas, n.acc.Unheard()) {
+			if r != n.addr && !v.IsMaster(r) {
 				n.syncWith(r)
 			}
 		}

@@ -165,7 +165,17 @@ func TestRecoveringMastersCountAsVotingOnceTheyWaitedOutTheLockDelay(t *testing.
 			return deliver
 		}
 		v2 := mkView(t, 2, three, nil, 0)
+		c.hear("m2")
 		co := c.change("m1", viewchange.Config{Transfer: true}, v1, v2, 7)
+		require.Equal(t, viewchange.NoQuorum, c.run(co), "m2 has not heard from m3, which may hold a newer view")
+		c.net = func(e env) verdict {
+			if e.to == "m3" && e.from != "m2" {
+				return drop
+			}
+			return deliver
+		}
+		c.hear("m2")
+		co = c.change("m1", viewchange.Config{Transfer: true}, v1, v2, 8)
 		require.Equal(t, viewchange.OK, c.run(co))
 		assert.True(t, m2.Voting())
 		c.requireView(v2, "m1", "m2")
@@ -184,6 +194,11 @@ func TestRecoveringMastersCountAsVotingOnceTheyWaitedOutTheLockDelay(t *testing.
 		require.Equal(t, viewchange.NoQuorum, c.run(co), "not before the lock-delay")
 		c.now += lockDelay
 		co = c.change("m1", viewchange.Config{Transfer: true}, v1, v2, 8)
+		require.Equal(t, viewchange.NoQuorum, c.run(co), "not before each has heard from the others")
+		for _, m := range three {
+			c.hear(m)
+		}
+		co = c.change("m1", viewchange.Config{Transfer: true}, v1, v2, 9)
 		require.Equal(t, viewchange.OK, c.run(co))
 		for _, m := range three {
 			assert.True(t, c.accs[m].Voting(), m)

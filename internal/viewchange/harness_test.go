@@ -263,3 +263,17 @@ func (c *cluster) requireView(v view.View, addrs ...string) {
 		require.True(c.t, slices.Equal(v.Replicas, got.Replicas), "%s: replicas", a)
 	}
 }
+
+// hear has the recovering acceptor at addr sync once with every master
+// it has not heard from, among those that are up and reachable (net).
+func (c *cluster) hear(addr string) {
+	a := c.accs[addr]
+	for _, p := range a.Unheard() {
+		peer := c.accs[p]
+		if peer == nil || (c.net != nil && c.net(env{from: addr, to: p}) != deliver) {
+			continue
+		}
+		reply, _ := peer.Handle(c.now, addr, a.SyncRequest(p, 0))
+		a.ApplySync(c.now, p, reply.(*messages.SyncReply))
+	}
+}
