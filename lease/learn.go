@@ -30,7 +30,8 @@ type applied uint8
 
 const (
 	ignored applied = iota // malformed, known already, or older than what is here
-	blocked                // a relayed accept below a promise here
+	blocked                // a relayed accept below a promise here, or on a node that keeps chosen states only
+	same                   // the state accepted here, not known chosen on either side
 	changed
 )
 
@@ -46,9 +47,12 @@ func (a *Acceptor) apply(now int64, l *messages.Learned, chosen bool) applied {
 	chosen = chosen && l.GetChosen()
 	r := a.keys[key]
 	if r != nil && b == r.accepted {
-		if chosen && !r.chosen {
+		switch {
+		case chosen && !r.chosen:
 			r.chosen = true
 			a.log.add(key, r) // syncs carry the news that it is chosen
+		case !chosen && !r.chosen:
+			return same
 		}
 		return ignored
 	}
@@ -81,7 +85,9 @@ func (a *Acceptor) apply(now int64, l *messages.Learned, chosen bool) applied {
 	}
 	a.set(now, key, r, b, st, chosen)
 	r.promised = max(r.promised, b)
-	delete(a.vouched, key)
+	if v := a.vouched[key]; v != nil && v.ballot <= b {
+		delete(a.vouched, key) // vouches for a newer ballot still count
+	}
 	return changed
 }
 
@@ -113,7 +119,7 @@ func (a *Acceptor) ApplySync(now int64, from string, m *messages.SyncReply) (mor
 		return false
 	}
 	for _, l := range m.GetEntries() {
-		if a.apply(now, l, true) == blocked {
+		if res := a.apply(now, l, true); res == blocked || res == same {
 			a.vouch(now, from, l)
 		}
 		a.heardOf(from, l)
@@ -146,29 +152,41 @@ func (a *Acceptor) heardOf(from string, l *messages.Learned) {
 	r.heldBy = append(r.heldBy, from)
 }
 
-// vouches counts, per key, the masters that relayed the same accepted
-// ballot while a promise here kept it from being applied. W of them mean
-// W masters accepted it: it is chosen, and applied as such.
+// vouches counts, per key, the masters known to have accepted the same
+// ballot that no one has marked chosen: those that relayed it in a sync
+// (while a promise here kept it from being applied, or where it is the
+// state accepted here too), and this acceptor itself when it is a master
+// that accepted it. W of them mean it is chosen: it is applied, or marked,
+// as such, and syncs carry the mark on.
 type vouches struct {
 	ballot uint64
 	from   []string
 }
 
 func (a *Acceptor) vouch(now int64, from string, l *messages.Learned) {
+	key, b := l.GetKey(), l.GetBallot()
 	if !a.view.IsMaster(from) {
 		return
 	}
-	v := a.vouched[l.GetKey()]
-	if v == nil || v.ballot != l.GetBallot() {
-		v = &vouches{ballot: l.GetBallot()}
-		a.vouched[l.GetKey()] = v
+	v := a.vouched[key]
+	switch {
+	case v != nil && b < v.ballot:
+		return // an older relay
+	case v == nil || b > v.ballot:
+		v = &vouches{ballot: b}
+		a.vouched[key] = v
 	}
-	if !slices.Contains(v.from, from) {
-		v.from = append(v.from, from)
+	for _, m := range []string{from, a.cfg.Self} {
+		if r := a.keys[key]; m == a.cfg.Self && (r == nil || r.accepted != b || !a.view.IsMaster(m)) {
+			continue
+		}
+		if !slices.Contains(v.from, m) {
+			v.from = append(v.from, m)
+		}
 	}
 	if len(v.from) >= a.view.W {
-		delete(a.vouched, l.GetKey())
-		a.apply(now, &messages.Learned{Key: l.GetKey(), Ballot: l.GetBallot(), State: l.GetState(), Chosen: true}, true)
+		delete(a.vouched, key)
+		a.apply(now, &messages.Learned{Key: key, Ballot: b, State: l.GetState(), Chosen: true}, true)
 	}
 }
 

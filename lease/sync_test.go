@@ -438,3 +438,36 @@ func TestReplicaReplacesAStateNotKnownChosenByALowerChosenOne(t *testing.T) {
 	assert.Equal(t, uint64(7), acc)
 	assert.NotNil(t, published(a, "k"))
 }
+
+// A master that accepted a ballot no one marked chosen marks it once W
+// masters, itself among them, are known to hold it; syncs carry the mark
+// on to the replicas.
+func TestMasterMarksAStateChosenOnceWMastersHoldIt(t *testing.T) {
+	a := newAcceptor(t)
+	mustAccept(t, a, 0, "k", 6, free(6))
+	_, chosen := a.Promise("k")
+	require.False(t, chosen)
+	a.ApplySync(10, "r1", syncReply(a, 1, learned("k", 6, free(6), false)))
+	_, chosen = a.Promise("k")
+	assert.False(t, chosen, "a replica vouches for nothing")
+	a.ApplySync(10, "m2", syncReply(a, 1, learned("k", 6, free(6), false)))
+	_, chosen = a.Promise("k")
+	assert.True(t, chosen, "m1 and m2 hold it: W of three")
+	r := serve(t, a, 10, syncReq(a, 1, 10))
+	require.Equal(t, []string{"k"}, entryKeys(r))
+	assert.True(t, r.GetEntries()[0].GetChosen())
+}
+
+// Vouches for a newer ballot survive the arrival of an older chosen
+// state.
+func TestReplicaVouchesSurviveAnOlderChosenState(t *testing.T) {
+	r := newAcceptor(t, func(c *Config) { c.Self = "r1" })
+	relay := learned("k", 9, free(9), false)
+	r.ApplySync(10, "m2", syncReply(r, 1, relay))
+	r.ApplySync(10, "m1", syncReply(r, 1, learned("k", 5, held("v", 5, 5, 100), true)))
+	acc, _ := ballots(r, "k")
+	require.Equal(t, uint64(5), acc)
+	r.ApplySync(10, "m3", syncReply(r, 2, relay))
+	acc, _ = ballots(r, "k")
+	assert.Equal(t, uint64(9), acc, "m2 and m3 vouched for 9")
+}

@@ -60,16 +60,10 @@ func (w *World) partition() {
 	w.after(int64(w.p.FaultEvery)/2+w.rng.Int64N(int64(w.p.FaultEvery)*2), func() { w.net.cut = nil })
 }
 
-// crashOne crashes a live node, at most a minority of the newest view's
-// masters at a time, and restarts it with empty memory after a while.
+// crashOne crashes a live node, at most N-W masters of each view that
+// still matters at a time (tolerated), and restarts it with empty memory
+// after a while.
 func (w *World) crashOne() {
-	newest := w.newest()
-	down := 0
-	for _, m := range newest.Masters {
-		if n := w.node(m); !n.alive || !n.acc.Voting() {
-			down++
-		}
-	}
 	var alive []*node
 	for _, n := range w.nodes {
 		if n.alive {
@@ -80,12 +74,13 @@ func (w *World) crashOne() {
 		return
 	}
 	n := alive[w.rng.IntN(len(alive))]
-	if newest.IsMaster(n.addr) && down+1 > len(newest.Masters)-newest.W {
-		return // more masters without memory than the view tolerates: only the lock-delay would bring it back
+	newest := w.newest()
+	if !w.tolerated(n.addr) {
+		return // more masters without memory than a view tolerates: only the lock-delay would bring it back
 	}
 	w.stats.Crashes++
 	if w.trace != nil {
-		w.trace("%v crash %s (newest view %d %v, %d down)", w.Now(), n.addr, newest.Version, newest.Masters, down)
+		w.trace("%v crash %s (newest view %d %v)", w.Now(), n.addr, newest.Version, newest.Masters)
 	}
 	n.crash()
 	w.after(int64(w.p.FaultEvery)/2+w.rng.Int64N(int64(w.p.FaultEvery)*2), func() {
@@ -97,6 +92,38 @@ func (w *World) crashOne() {
 			w.stats.Restarts++
 		}
 	})
+}
+
+// tolerated reports whether addr may crash: no view that still matters
+// would then have more than N-W masters without memory. The newest view
+// matters, and so does each one before it until W masters of its
+// successor hold the successor: the successor was chosen by W masters of
+// the older view, and only they remember it until then.
+func (w *World) tolerated(addr string) bool {
+	v := w.newest()
+	for v.Version > 0 {
+		down := 0
+		for _, m := range v.Masters {
+			if n := w.node(m); !n.alive || !n.acc.Voting() {
+				down++
+			}
+		}
+		if v.IsMaster(addr) && down+1 > len(v.Masters)-v.W {
+			return false
+		}
+		holders := 0
+		for _, m := range v.Masters {
+			if n := w.node(m); n.alive && n.acc.Voting() && n.acc.View().Version >= v.Version {
+				holders++
+			}
+		}
+		prev, ok := w.viewAt[v.Version-1]
+		if holders >= v.W || !ok {
+			return true
+		}
+		v = prev
+	}
+	return true
 }
 
 func (w *World) newest() view.View {

@@ -16,6 +16,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"time"
+
+	"github.com/protolocker/locker/internal/view"
 )
 
 // Profile is what one run does.
@@ -57,9 +59,10 @@ type World struct {
 	net    network
 
 	clients    []*client
-	active     int               // clients not done yet
-	views      map[uint64]uint64 // view hash seen per version
-	stopAt     int64             // Run returns at this time (debugging); 0: never
+	active     int                  // clients not done yet
+	views      map[uint64]uint64    // view hash seen per version
+	viewAt     map[uint64]view.View // the first view seen per version
+	stopAt     int64                // Run returns at this time (debugging); 0: never
 	settling   bool
 	settleEnd  int64
 	quietSince int64
@@ -209,7 +212,7 @@ func (w *World) settled() bool {
 // a view change chooses one view per version.
 func (w *World) checkViews() {
 	if w.views == nil {
-		w.views = make(map[uint64]uint64)
+		w.views, w.viewAt = make(map[uint64]uint64), make(map[uint64]view.View)
 	}
 	for _, n := range w.nodes {
 		if !n.alive || n.acc == nil {
@@ -221,6 +224,7 @@ func (w *World) checkViews() {
 		}
 		if h, ok := w.views[v.Version]; !ok {
 			w.views[v.Version] = v.Hash()
+			w.viewAt[v.Version] = v
 		} else if h != v.Hash() {
 			w.fail("two views of version %d: %s holds %v", v.Version, n.addr, v.Masters)
 		}
