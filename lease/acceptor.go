@@ -36,6 +36,9 @@ type Acceptor struct {
 	suspects  map[string]struct{}
 	abandoned map[string]struct{}
 	reg       viewRegister
+	inst      installing           // the view change whose state it is installing
+	commit    *messages.ViewCommit // the commit of its view (nil: its configuration, or not known yet)
+	mayVote   bool                 // it voted in the view before this one, whose commit it awaits
 }
 
 // record is one key's acceptor state.

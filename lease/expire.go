@@ -65,10 +65,7 @@ func (a *Acceptor) Expire(now int64) int {
 			a.idle.push(deadline{at: r.idleUntil, key: d.key})
 			continue
 		}
-		a.floor = max(a.floor, r.promised, r.accepted)
-		delete(a.keys, d.key)
-		delete(a.suspects, d.key)
-		delete(a.vouched, d.key)
+		a.drop(d.key, r)
 	}
 	a.compactLog()
 	return n

@@ -102,15 +102,15 @@ type cursor struct {
 func (a *Acceptor) SyncRequest(addr string, reqID uint64) *messages.SyncRequest {
 	c := a.cursors[addr]
 	return &messages.SyncRequest{ReqId: reqID, Incarnation: c.incarnation, After: c.last, Limit: SyncLimit,
-		ViewVersion: a.view.Version}
+		ViewVersion: a.view.Version, NeedCommit: a.commit == nil && a.view.Version > a.cfg.View.Version}
 }
 
 // ApplySync applies a master's SyncReply and advances the cursor; it
 // reports whether more changes wait there. A sealed acceptor applies
 // nothing and keeps its cursor.
 func (a *Acceptor) ApplySync(now int64, from string, m *messages.SyncReply) (more bool) {
-	if v, err := view.FromProto(m.GetView()); err == nil && m.GetView() != nil {
-		a.adopt(v, nil)
+	if v, err := view.FromProto(m.GetView()); err == nil && m.GetView() != nil && !a.adopt(v, m.GetCommit()) {
+		a.learnCommit(m.GetCommit())
 	}
 	if m.GetStatus() == messages.Status_STATUS_OK {
 		a.heard[from] = struct{}{} // it holds no newer view than this one now
@@ -201,8 +201,8 @@ func (a *Acceptor) serveSync(now int64, m *messages.SyncRequest) *messages.SyncR
 	limit := int(min(max(m.GetLimit(), 1), SyncLimit))
 	reply := &messages.SyncReply{ReqId: m.GetReqId(), Status: messages.Status_STATUS_OK,
 		Incarnation: a.cfg.Incarnation, Last: after, After: after, ViewVersion: a.view.Version}
-	if m.GetViewVersion() < a.view.Version {
-		reply.View = a.view.Proto()
+	if m.GetViewVersion() < a.view.Version || (m.GetNeedCommit() && m.GetViewVersion() == a.view.Version) {
+		reply.View, reply.Commit = a.view.Proto(), a.commit
 	}
 	i := a.log.after(after)
 	for ; i < len(a.log.changes) && len(reply.Entries) < limit; i++ {

@@ -86,19 +86,36 @@ func (a *Acceptor) dump(now int64, m *messages.DumpRequest) *messages.DumpPage {
 	return page
 }
 
-// install merges one page of an old view's merged state: per key the
-// higher accepted ballot wins, promises and the floor only rise. It is
-// addressed to one incarnation (0 on the first page: the acceptor's
-// answer names it), for a version above the acceptor's view, and seals
-// the acceptor's views below that version.
+// install applies one page of the state a view change carries into the
+// new view: per key, the state it merged from N-W+1 sealed masters of the
+// old view, which replaces whatever this acceptor holds (a higher state
+// of its own was never chosen: the merge would hold it, or a higher one;
+// and kept, it would outrank what the new view's quorums hold). Promises
+// and the floor only rise. The final page drops the keys no page named.
+// A page is addressed to one incarnation (0 on the first page: the
+// acceptor's answer names it), for a version above the acceptor's view,
+// from the newest coordinator it has heard from; it seals the acceptor's
+// views below that version.
 func (a *Acceptor) install(now int64, m *messages.Install) *messages.InstallAck {
 	ack := &messages.InstallAck{ReqId: m.GetReqId(), Page: m.GetPage(), Incarnation: a.cfg.Incarnation}
+	in := installing{version: m.GetVersion(), ballot: m.GetBallot()}
 	switch {
 	case m.GetIncarnation() != 0 && m.GetIncarnation() != a.cfg.Incarnation:
 		ack.Status = messages.Status_STATUS_REJECTED // addressed to an earlier incarnation
 		return ack
 	case m.GetVersion() <= a.view.Version:
 		ack.Status = messages.Status_STATUS_WRONG_VIEW
+		return ack
+	case in.before(a.inst):
+		ack.Status = messages.Status_STATUS_REJECTED // a coordinator another has taken over from
+		return ack
+	}
+	if in.version != a.inst.version || in.ballot != a.inst.ballot {
+		a.inst = in
+		a.inst.keys = make(map[string]struct{})
+	}
+	if a.inst.done {
+		ack.Status = messages.Status_STATUS_OK // a duplicate of a page already applied
 		return ack
 	}
 	a.reg.installed = max(a.reg.installed, m.GetVersion())
@@ -116,17 +133,63 @@ func (a *Acceptor) install(now int64, m *messages.Install) *messages.InstallAck 
 		if badKey(key) || (e.GetAccepted() != 0 && !a.goodCopy(st)) {
 			continue
 		}
+		a.inst.keys[key] = struct{}{}
 		r := a.keys[key]
 		if r == nil {
 			r = a.create(now, key)
 		}
-		if e.GetAccepted() > r.accepted {
-			a.set(now, key, r, e.GetAccepted(), st, false)
+		if e.GetAccepted() != r.accepted || e.GetAccepted() == 0 {
+			a.replace(now, key, r, e.GetAccepted(), st)
 		}
 		r.promised = max(r.promised, e.GetPromised(), e.GetAccepted())
 	}
+	if m.GetFinal() {
+		for key, r := range a.keys {
+			if _, ok := a.inst.keys[key]; !ok {
+				a.drop(key, r)
+			}
+		}
+		a.inst.keys, a.inst.done = nil, true
+	}
 	ack.Status = messages.Status_STATUS_OK
 	return ack
+}
+
+// installing names the install an acceptor is taking: the version and
+// the coordinator's ballot, and the keys its pages named so far.
+type installing struct {
+	version, ballot uint64
+	keys            map[string]struct{}
+	done            bool // the final page is applied
+}
+
+// before reports whether i is an install of an earlier change, or of a
+// coordinator another with a higher ballot has taken over from.
+func (i installing) before(cur installing) bool {
+	return i.version < cur.version || (i.version == cur.version && i.ballot < cur.ballot)
+}
+
+// replace makes the accepted state of key the one installed: st accepted
+// at b, or nothing when b is 0.
+func (a *Acceptor) replace(now int64, key string, r *record, b uint64, st *messages.State) {
+	if b != 0 {
+		a.set(now, key, r, b, st, false)
+		return
+	}
+	r.accepted, r.origin, r.base, r.tbase, r.chosen, r.entry = 0, 0, 0, 0, false, nil
+	r.heldBy = r.heldBy[:0]
+	a.store.del(key)
+	a.log.add(key, r)
+}
+
+// drop forgets key, raising the floor to its ballots.
+func (a *Acceptor) drop(key string, r *record) {
+	a.floor = max(a.floor, r.promised, r.accepted)
+	a.store.del(key)
+	delete(a.keys, key)
+	delete(a.suspects, key)
+	delete(a.vouched, key)
+	delete(a.abandoned, key)
 }
 
 // viewAccept accepts the next view at ballot b, only while sealed at
@@ -155,46 +218,58 @@ func (a *Acceptor) viewAccept(now int64, m *messages.ViewAccept) *messages.ViewA
 	return reply
 }
 
-// viewCommit installs a chosen view. A recovering acceptor named among
-// those that installed the change's state (with its incarnation) votes
-// from now on.
+// viewCommit installs a chosen view and what its commit says of who may
+// vote in it (learnCommit).
 func (a *Acceptor) viewCommit(m *messages.ViewCommit) *messages.ViewAck {
-	if v, err := view.FromProto(m.GetView()); err == nil {
-		if !a.adopt(v, m) && v.Version == a.view.Version && v.Hash() == a.view.Hash() {
-			a.admit(m) // the view came first from a sync reply; the commit names who installed
-		}
+	if v, err := view.FromProto(m.GetView()); err == nil && !a.adopt(v, m) {
+		a.learnCommit(m) // the view came first, from a refusal or a sync reply
 	}
 	return &messages.ViewAck{ReqId: m.GetReqId(), Version: a.view.Version, Voting: a.voting}
 }
 
-// admit makes a recovering acceptor vote if it installed the state of the
-// change to its current view and the commit names it with its
-// incarnation.
-func (a *Acceptor) admit(commit *messages.ViewCommit) {
-	if a.voting || commit == nil || a.reg.installed < a.view.Version {
-		return
-	}
-	for i, addr := range commit.GetInstalled() {
-		if addr == a.cfg.Self && i < len(commit.GetInstalledIncarnations()) &&
-			commit.GetInstalledIncarnations()[i] == a.cfg.Incarnation {
-			a.voting = true
-		}
-	}
-}
-
 // adopt moves to a newer view and ends the view register of the old one.
+// It stops voting until it knows the commit of the view (learnCommit).
 func (a *Acceptor) adopt(v view.View, commit *messages.ViewCommit) bool {
 	if v.Version <= a.view.Version {
 		return false
 	}
-	a.view = v
+	a.mayVote = a.voting && v.Version == a.view.Version+1
+	a.view, a.commit, a.voting = v, nil, false
 	installed := a.reg.installed
 	a.reg = viewRegister{}
 	if installed >= v.Version {
 		a.reg.installed = installed // sealed only by an install above v
 	}
-	a.admit(commit)
+	a.learnCommit(commit)
 	return true
+}
+
+// learnCommit applies the commit of the acceptor's view, once. A change
+// that carried no state (the same masters and W: each keeps its own) lets
+// a master that voted in the view before vote on. After one that did, a
+// master votes only if the commit names it, with its incarnation, among
+// those that installed all of it: a state of its own may outrank what the
+// new view's quorums hold (install). A master that knows no commit, or
+// skipped a version, recovers: it rejoins.
+func (a *Acceptor) learnCommit(commit *messages.ViewCommit) {
+	if commit == nil || a.commit != nil {
+		return
+	}
+	if cv, err := view.FromProto(commit.GetView()); err != nil || cv.Version != a.view.Version || cv.Hash() != a.view.Hash() {
+		return
+	}
+	a.commit = commit
+	if len(commit.GetInstalled()) == 0 {
+		a.voting = a.voting || a.mayVote
+	} else if a.reg.installed >= a.view.Version {
+		for i, addr := range commit.GetInstalled() {
+			if addr == a.cfg.Self && i < len(commit.GetInstalledIncarnations()) &&
+				commit.GetInstalledIncarnations()[i] == a.cfg.Incarnation {
+				a.voting = true
+			}
+		}
+	}
+	a.mayVote = false
 }
 
 // recoveredFor is how long a recovering acceptor has been recovering, for

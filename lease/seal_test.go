@@ -238,7 +238,7 @@ func TestInstallOnlyForHigherVersionAndOwnIncarnation(t *testing.T) {
 	}
 }
 
-func TestInstallMergesByHigherAcceptedBallotAndRaisesPromises(t *testing.T) {
+func TestInstallReplacesEveryNamedKeysStateAndRaisesPromises(t *testing.T) {
 	a := newAcceptor(t)
 	mustAccept(t, a, 0, "lower", 5, free(5))
 	mustAccept(t, a, 0, "higher", 9, free(9))
@@ -263,7 +263,7 @@ func TestInstallMergesByHigherAcceptedBallotAndRaisesPromises(t *testing.T) {
 		wantHeld               bool
 	}{
 		{"lower", 7, 8, true},
-		{"higher", 9, 10, false},
+		{"higher", 8, 10, true}, // its own 9 was never chosen: the merge would hold it
 		{"promised", 5, 12, false},
 		{"new", 3, 3, true},
 		{"promise-only", 0, 15, false},
@@ -286,7 +286,35 @@ func TestInstallMergesByHigherAcceptedBallotAndRaisesPromises(t *testing.T) {
 
 	// Installed changes are logged for anti-entropy.
 	r := serve(t, a, 100, syncReq(a, 3, 10))
-	assert.Equal(t, []string{"lower", "new"}, entryKeys(r))
+	assert.Equal(t, []string{"lower", "higher", "new", "promise-only"}, entryKeys(r))
+}
+
+// The final page drops what no page named: a state of this acceptor's
+// own that the N-W+1 sources do not hold was never chosen.
+func TestInstallFinalPageDropsKeysNoPageNamed(t *testing.T) {
+	a := newAcceptor(t)
+	mustAccept(t, a, 0, "kept", 5, held("v", 5, 5, 300))
+	mustAccept(t, a, 0, "stale", 9, held("w", 9, 9, 300))
+	require.Equal(t, statusOK, install(t, a, 100, &messages.Install{Version: 2, Ballot: 1, Entries: []*messages.DumpEntry{
+		{Key: "kept", Promised: 5, Accepted: 5, State: held("v", 5, 5, 200)}}}).GetStatus())
+	assert.ElementsMatch(t, []string{"kept", "stale"}, a.Keys(), "not before the final page")
+	require.Equal(t, statusOK, install(t, a, 100, &messages.Install{Version: 2, Ballot: 1, Page: 1, Incarnation: selfInc,
+		Final: true}).GetStatus())
+	assert.Equal(t, []string{"kept"}, a.Keys())
+	assert.Nil(t, published(a, "stale"))
+	assert.Equal(t, uint64(9), a.Floor(), "the dropped key's ballot is the floor")
+	require.Equal(t, statusOK, install(t, a, 100, &messages.Install{Version: 2, Ballot: 1, Incarnation: selfInc,
+		Entries: []*messages.DumpEntry{{Key: "late", Promised: 3, Accepted: 3, State: free(3)}}}).GetStatus())
+	assert.Equal(t, []string{"kept"}, a.Keys(), "a duplicate page after the final one changes nothing")
+
+	// A page of the coordinator another took over from is refused; the
+	// newer one starts over.
+	require.Equal(t, statusOK, install(t, a, 100, &messages.Install{Version: 2, Ballot: 3, Incarnation: selfInc}).GetStatus())
+	assert.Equal(t, statusRejected, install(t, a, 100, &messages.Install{Version: 2, Ballot: 1, Page: 2,
+		Incarnation: selfInc}).GetStatus())
+	require.Equal(t, statusOK, install(t, a, 100, &messages.Install{Version: 2, Ballot: 3, Page: 1, Incarnation: selfInc,
+		Final: true}).GetStatus())
+	assert.Empty(t, a.Keys(), "the newer install named nothing")
 }
 
 // A key dropped on a source behaves there as promised at the source's
@@ -498,7 +526,11 @@ func TestAdoptEndsSealButMakesNoRecoveringAcceptorVote(t *testing.T) {
 	seal(t, a, 0, 1)
 	require.True(t, a.Adopt(mkView(t, 2)))
 	assert.False(t, a.Sealed())
-	assert.True(t, a.Votes())
+	assert.False(t, a.Votes(), "not before it knows the commit")
+	assert.True(t, a.SyncRequest("m2", 0).GetNeedCommit(), "its syncs ask for it")
+	commit(t, a, &messages.ViewCommit{View: mkView(t, 2).Proto()})
+	assert.True(t, a.Votes(), "a change that carried no state: it votes on")
+	assert.False(t, a.SyncRequest("m2", 0).GetNeedCommit())
 
 	a = newAcceptor(t, notVoting)
 	require.Equal(t, statusOK, install(t, a, 0, &messages.Install{Version: 2}).GetStatus())
@@ -562,4 +594,26 @@ func TestRecoveringAcceptorIsTrustedOnlyOnceEveryKnownMasterAnswered(t *testing.
 	assert.Equal(t, uint64(2), a.View().Version)
 	r := handle[*messages.SealReply](t, a, 5_000, &messages.Seal{ReqId: 4, Version: 2, Ballot: 7})
 	assert.Equal(t, statusWrongView, r.GetStatus())
+}
+
+// After a change that carried state, only the masters that installed all
+// of it vote: a state of another's own may outrank what the new quorums
+// hold.
+func TestAfterAChangeThatCarriedStateOnlyInstalledMastersVote(t *testing.T) {
+	v2 := mkView(t, 2, "m1", "m2", "m4").Proto()
+	a := newAcceptor(t)
+	ack := commit(t, a, &messages.ViewCommit{View: v2, Installed: []string{"m2", "m4"}, InstalledIncarnations: []uint64{1, 2}})
+	assert.False(t, ack.GetVoting(), "m1 installed nothing: it rejoins")
+
+	a = newAcceptor(t)
+	require.Equal(t, statusOK, install(t, a, 0, &messages.Install{Version: 2, Final: true}).GetStatus())
+	ack = commit(t, a, &messages.ViewCommit{View: v2, Installed: []string{"m1", "m2"}, InstalledIncarnations: []uint64{selfInc, 1}})
+	assert.True(t, ack.GetVoting())
+
+	// A sync reply brings the view with its commit.
+	a = newAcceptor(t)
+	require.Equal(t, statusOK, install(t, a, 0, &messages.Install{Version: 2, Final: true}).GetStatus())
+	a.ApplySync(0, "m2", &messages.SyncReply{Status: statusOK, ViewVersion: 2, View: v2,
+		Commit: &messages.ViewCommit{View: v2, Installed: []string{"m1"}, InstalledIncarnations: []uint64{selfInc}}})
+	assert.True(t, a.Voting())
 }

@@ -751,6 +751,7 @@ type SyncRequest struct {
 	After         uint64                 `protobuf:"varint,3,opt,name=after,proto3" json:"after,omitempty"`
 	Limit         uint32                 `protobuf:"varint,4,opt,name=limit,proto3" json:"limit,omitempty"`
 	ViewVersion   uint64                 `protobuf:"varint,5,opt,name=view_version,json=viewVersion,proto3" json:"view_version,omitempty"` // the requester's: a newer view comes back in the reply
+	NeedCommit    bool                   `protobuf:"varint,6,opt,name=need_commit,json=needCommit,proto3" json:"need_commit,omitempty"`    // the requester lacks its view's commit: it comes back too
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -820,6 +821,13 @@ func (x *SyncRequest) GetViewVersion() uint64 {
 	return 0
 }
 
+func (x *SyncRequest) GetNeedCommit() bool {
+	if x != nil {
+		return x.NeedCommit
+	}
+	return false
+}
+
 // SyncReply answers a SyncRequest: the changed keys in sequence order,
 // the sequence reached, and whether more follow.
 type SyncReply struct {
@@ -831,8 +839,9 @@ type SyncReply struct {
 	More          bool                   `protobuf:"varint,5,opt,name=more,proto3" json:"more,omitempty"`
 	Entries       []*Learned             `protobuf:"bytes,6,rep,name=entries,proto3" json:"entries,omitempty"`
 	ViewVersion   uint64                 `protobuf:"varint,7,opt,name=view_version,json=viewVersion,proto3" json:"view_version,omitempty"`
-	View          *View                  `protobuf:"bytes,8,opt,name=view,proto3" json:"view,omitempty"`    // the master's view, when the requester's is older
-	After         uint64                 `protobuf:"varint,9,opt,name=after,proto3" json:"after,omitempty"` // the change the reply starts after (0: from the start)
+	View          *View                  `protobuf:"bytes,8,opt,name=view,proto3" json:"view,omitempty"`      // the master's view, when the requester's is older
+	After         uint64                 `protobuf:"varint,9,opt,name=after,proto3" json:"after,omitempty"`   // the change the reply starts after (0: from the start)
+	Commit        *ViewCommit            `protobuf:"bytes,10,opt,name=commit,proto3" json:"commit,omitempty"` // the commit of the master's view, with view
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -928,6 +937,13 @@ func (x *SyncReply) GetAfter() uint64 {
 		return x.After
 	}
 	return 0
+}
+
+func (x *SyncReply) GetCommit() *ViewCommit {
+	if x != nil {
+		return x.Commit
+	}
+	return nil
 }
 
 // Seal is phase one of a view change to version (the current one + 1) at
@@ -1345,6 +1361,7 @@ type Install struct {
 	Page          uint32                 `protobuf:"varint,5,opt,name=page,proto3" json:"page,omitempty"`
 	Entries       []*DumpEntry           `protobuf:"bytes,6,rep,name=entries,proto3" json:"entries,omitempty"`
 	Floor         uint64                 `protobuf:"varint,7,opt,name=floor,proto3" json:"floor,omitempty"`
+	Final         bool                   `protobuf:"varint,8,opt,name=final,proto3" json:"final,omitempty"` // the last page: keys no page named are dropped
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1426,6 +1443,13 @@ func (x *Install) GetFloor() uint64 {
 		return x.Floor
 	}
 	return 0
+}
+
+func (x *Install) GetFinal() bool {
+	if x != nil {
+		return x.Final
+	}
+	return false
 }
 
 // InstallAck answers an Install.
@@ -1913,13 +1937,15 @@ const file_locker_proto_rawDesc = "" +
 	"\x06req_id\x18\x01 \x01(\x04R\x05reqId\x12)\n" +
 	"\aentries\x18\x02 \x03(\v2\x0f.locker.LearnedR\aentries\"!\n" +
 	"\bLearnAck\x12\x15\n" +
-	"\x06req_id\x18\x01 \x01(\x04R\x05reqId\"\x95\x01\n" +
+	"\x06req_id\x18\x01 \x01(\x04R\x05reqId\"\xb6\x01\n" +
 	"\vSyncRequest\x12\x15\n" +
 	"\x06req_id\x18\x01 \x01(\x04R\x05reqId\x12 \n" +
 	"\vincarnation\x18\x02 \x01(\x04R\vincarnation\x12\x14\n" +
 	"\x05after\x18\x03 \x01(\x04R\x05after\x12\x14\n" +
 	"\x05limit\x18\x04 \x01(\rR\x05limit\x12!\n" +
-	"\fview_version\x18\x05 \x01(\x04R\vviewVersion\"\x9a\x02\n" +
+	"\fview_version\x18\x05 \x01(\x04R\vviewVersion\x12\x1f\n" +
+	"\vneed_commit\x18\x06 \x01(\bR\n" +
+	"needCommit\"\xc6\x02\n" +
 	"\tSyncReply\x12\x15\n" +
 	"\x06req_id\x18\x01 \x01(\x04R\x05reqId\x12&\n" +
 	"\x06status\x18\x02 \x01(\x0e2\x0e.locker.StatusR\x06status\x12 \n" +
@@ -1929,7 +1955,9 @@ const file_locker_proto_rawDesc = "" +
 	"\aentries\x18\x06 \x03(\v2\x0f.locker.LearnedR\aentries\x12!\n" +
 	"\fview_version\x18\a \x01(\x04R\vviewVersion\x12 \n" +
 	"\x04view\x18\b \x01(\v2\f.locker.ViewR\x04view\x12\x14\n" +
-	"\x05after\x18\t \x01(\x04R\x05after\"O\n" +
+	"\x05after\x18\t \x01(\x04R\x05after\x12*\n" +
+	"\x06commit\x18\n" +
+	" \x01(\v2\x12.locker.ViewCommitR\x06commit\"O\n" +
 	"\x04Seal\x12\x15\n" +
 	"\x06req_id\x18\x01 \x01(\x04R\x05reqId\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x04R\aversion\x12\x16\n" +
@@ -1962,7 +1990,7 @@ const file_locker_proto_rawDesc = "" +
 	"\x06status\x18\x02 \x01(\x0e2\x0e.locker.StatusR\x06status\x12+\n" +
 	"\aentries\x18\x03 \x03(\v2\x11.locker.DumpEntryR\aentries\x12\x12\n" +
 	"\x04done\x18\x04 \x01(\bR\x04done\x12\x14\n" +
-	"\x05floor\x18\x05 \x01(\x04R\x05floor\"\xcb\x01\n" +
+	"\x05floor\x18\x05 \x01(\x04R\x05floor\"\xe1\x01\n" +
 	"\aInstall\x12\x15\n" +
 	"\x06req_id\x18\x01 \x01(\x04R\x05reqId\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x04R\aversion\x12\x16\n" +
@@ -1970,7 +1998,8 @@ const file_locker_proto_rawDesc = "" +
 	"\vincarnation\x18\x04 \x01(\x04R\vincarnation\x12\x12\n" +
 	"\x04page\x18\x05 \x01(\rR\x04page\x12+\n" +
 	"\aentries\x18\x06 \x03(\v2\x11.locker.DumpEntryR\aentries\x12\x14\n" +
-	"\x05floor\x18\a \x01(\x04R\x05floor\"\x81\x01\n" +
+	"\x05floor\x18\a \x01(\x04R\x05floor\x12\x14\n" +
+	"\x05final\x18\b \x01(\bR\x05final\"\x81\x01\n" +
 	"\n" +
 	"InstallAck\x12\x15\n" +
 	"\x06req_id\x18\x01 \x01(\x04R\x05reqId\x12&\n" +
@@ -2062,22 +2091,23 @@ var file_locker_proto_depIdxs = []int32{
 	0,  // 6: locker.SyncReply.status:type_name -> locker.Status
 	7,  // 7: locker.SyncReply.entries:type_name -> locker.Learned
 	1,  // 8: locker.SyncReply.view:type_name -> locker.View
-	0,  // 9: locker.SealReply.status:type_name -> locker.Status
-	1,  // 10: locker.SealReply.accepted:type_name -> locker.View
-	1,  // 11: locker.SealReply.view:type_name -> locker.View
-	2,  // 12: locker.DumpEntry.state:type_name -> locker.State
-	0,  // 13: locker.DumpPage.status:type_name -> locker.Status
-	14, // 14: locker.DumpPage.entries:type_name -> locker.DumpEntry
-	14, // 15: locker.Install.entries:type_name -> locker.DumpEntry
-	0,  // 16: locker.InstallAck.status:type_name -> locker.Status
-	1,  // 17: locker.ViewAccept.view:type_name -> locker.View
-	0,  // 18: locker.ViewAccepted.status:type_name -> locker.Status
-	1,  // 19: locker.ViewCommit.view:type_name -> locker.View
-	20, // [20:20] is the sub-list for method output_type
-	20, // [20:20] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	21, // 9: locker.SyncReply.commit:type_name -> locker.ViewCommit
+	0,  // 10: locker.SealReply.status:type_name -> locker.Status
+	1,  // 11: locker.SealReply.accepted:type_name -> locker.View
+	1,  // 12: locker.SealReply.view:type_name -> locker.View
+	2,  // 13: locker.DumpEntry.state:type_name -> locker.State
+	0,  // 14: locker.DumpPage.status:type_name -> locker.Status
+	14, // 15: locker.DumpPage.entries:type_name -> locker.DumpEntry
+	14, // 16: locker.Install.entries:type_name -> locker.DumpEntry
+	0,  // 17: locker.InstallAck.status:type_name -> locker.Status
+	1,  // 18: locker.ViewAccept.view:type_name -> locker.View
+	0,  // 19: locker.ViewAccepted.status:type_name -> locker.Status
+	1,  // 20: locker.ViewCommit.view:type_name -> locker.View
+	21, // [21:21] is the sub-list for method output_type
+	21, // [21:21] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_locker_proto_init() }

@@ -141,7 +141,7 @@ func (c *Change) installPage(now int64) []Send {
 	if len(entries) == 0 && !final {
 		return c.requestPages(now)
 	}
-	if len(entries) == 0 && final && c.inst.pages > 0 {
+	if len(entries) == 0 && final && c.inst.pages > 0 && c.final {
 		return c.afterInstall(now)
 	}
 	var targets []string
@@ -156,7 +156,7 @@ func (c *Change) installPage(now int64) []Send {
 	c.final = final
 	return c.send(now, phInstall, targets, func(id uint64, to string) any {
 		return &messages.Install{ReqId: id, Version: c.to.Version, Ballot: c.ballot, Incarnation: c.inst.inc[to],
-			Page: page, Entries: entries, Floor: c.dump.floor}
+			Page: page, Entries: entries, Floor: c.dump.floor, Final: final}
 	})
 }
 
