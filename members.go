@@ -103,7 +103,7 @@ func (n *Node) change(ctx context.Context, from, target view.View, transfer bool
 	defer call.Close()
 	ch := viewchange.New(viewchange.Config{
 		LockDelay: int64(n.cfg.LockDelay), RoundTimeout: int64(n.cfg.RoundTimeout), PageLimit: lease.DumpLimit,
-		Transfer: transfer,
+		Transfer: transfer, Carried: n.holder.Carried(from),
 	}, from, to, n.local.Ballot(), call.ID)
 	send := func(sends []viewchange.Send) {
 		for _, s := range sends {

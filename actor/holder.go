@@ -51,9 +51,10 @@ type Holder struct {
 	epoch time.Time
 	stats counters
 
-	voting atomic.Bool
-	sealed atomic.Bool
-	keys   atomic.Int64
+	voting  atomic.Bool
+	sealed  atomic.Bool
+	carried atomic.Pointer[carried]
+	keys    atomic.Int64
 
 	// Owned by the actor's goroutine.
 	self     *protoactor.PID
@@ -100,6 +101,18 @@ func (h *Holder) Now() int64 { return int64(time.Since(h.epoch)) }
 // Voting reports whether the acceptor's memory is complete: a master
 // votes once it has (docs/protocol.md, "Restarts").
 func (h *Holder) Voting() bool { return h.voting.Load() }
+
+// Carried returns the newest version up to v's whose change carried
+// state, as the acceptor knows it (v's version when v is not its view).
+func (h *Holder) Carried(v view.View) uint64 {
+	if c := h.carried.Load(); c != nil && c.version == v.Version {
+		return c.carried
+	}
+	return v.Version
+}
+
+// carried pairs a view version with what the acceptor knows of it.
+type carried struct{ version, carried uint64 }
 
 // Sealed reports whether a view change seals the acceptor's view.
 func (h *Holder) Sealed() bool { return h.sealed.Load() }
@@ -166,6 +179,7 @@ func (h *Holder) publish() {
 	h.cfg.Members.Install(h.acc.View())
 	h.voting.Store(h.acc.Voting())
 	h.sealed.Store(h.acc.Sealed())
+	h.carried.Store(&carried{version: h.acc.View().Version, carried: h.acc.Carried()})
 	h.keys.Store(int64(h.acc.Len()))
 }
 

@@ -38,7 +38,8 @@ type Acceptor struct {
 	reg       viewRegister
 	inst      installing           // the view change whose state it is installing
 	commit    *messages.ViewCommit // the commit of its view (nil: its configuration, or not known yet)
-	mayVote   bool                 // it voted in the view before this one, whose commit it awaits
+	mayVote   bool                 // it voted in view votedIn, and awaits the commit of its view
+	votedIn   uint64
 }
 
 // record is one key's acceptor state.
@@ -85,6 +86,16 @@ func (a *Acceptor) Voting() bool { return a.voting }
 // Votes reports whether it votes on keys now.
 func (a *Acceptor) Votes() bool {
 	return a.voting && a.view.IsMaster(a.cfg.Self) && !a.reg.sealed(a.view)
+}
+
+// AcceptedView returns the next view this acceptor accepted in a view
+// change not committed yet, if any.
+func (a *Acceptor) AcceptedView() (view.View, bool) {
+	if a.reg.accepted == nil {
+		return view.View{}, false
+	}
+	v, err := view.FromProto(a.reg.accepted.GetView())
+	return v, err == nil
 }
 
 // Sealed reports whether a view change seals its view: it votes on no

@@ -227,13 +227,26 @@ func (a *Acceptor) viewCommit(m *messages.ViewCommit) *messages.ViewAck {
 	return &messages.ViewAck{ReqId: m.GetReqId(), Version: a.view.Version, Voting: a.voting}
 }
 
+// Carried returns the newest version up to its view's whose change
+// carried state: 0 for its configuration, its view's version when it does
+// not know the commit.
+func (a *Acceptor) Carried() uint64 {
+	switch {
+	case a.commit != nil:
+		return a.commit.GetCarried()
+	case a.view.Version == a.cfg.View.Version:
+		return 0
+	}
+	return a.view.Version
+}
+
 // adopt moves to a newer view and ends the view register of the old one.
 // It stops voting until it knows the commit of the view (learnCommit).
 func (a *Acceptor) adopt(v view.View, commit *messages.ViewCommit) bool {
 	if v.Version <= a.view.Version {
 		return false
 	}
-	a.mayVote = a.voting && v.Version == a.view.Version+1
+	a.mayVote, a.votedIn = a.voting, a.view.Version
 	a.view, a.commit, a.voting = v, nil, false
 	installed := a.reg.installed
 	a.reg = viewRegister{}
@@ -246,11 +259,12 @@ func (a *Acceptor) adopt(v view.View, commit *messages.ViewCommit) bool {
 
 // learnCommit applies the commit of the acceptor's view, once. A change
 // that carried no state (the same masters and W: each keeps its own) lets
-// a master that voted in the view before vote on. After one that did, a
-// master votes only if the commit names it, with its incarnation, among
-// those that installed all of it: a state of its own may outrank what the
-// new view's quorums hold (install). A master that knows no commit, or
-// skipped a version, recovers: it rejoins.
+// a master that voted in an earlier view vote on, if no change since that
+// view carried state (the commit's Carried). After one that did, a master
+// votes only if the commit names it, with its incarnation, among those
+// that installed all of it: a state of its own may outrank what the new
+// view's quorums hold (install). A master that never learns the commit,
+// or missed a change that carried state, recovers: it rejoins.
 func (a *Acceptor) learnCommit(commit *messages.ViewCommit) {
 	if commit == nil || a.commit != nil {
 		return
@@ -260,7 +274,7 @@ func (a *Acceptor) learnCommit(commit *messages.ViewCommit) {
 	}
 	a.commit = commit
 	if len(commit.GetInstalled()) == 0 {
-		a.voting = a.voting || a.mayVote
+		a.voting = a.voting || (a.mayVote && commit.GetCarried() <= a.votedIn)
 	} else if a.reg.installed >= a.view.Version {
 		for i, addr := range commit.GetInstalled() {
 			if addr == a.cfg.Self && i < len(commit.GetInstalledIncarnations()) &&

@@ -617,3 +617,22 @@ func TestAfterAChangeThatCarriedStateOnlyInstalledMastersVote(t *testing.T) {
 		Commit: &messages.ViewCommit{View: v2, Installed: []string{"m1"}, InstalledIncarnations: []uint64{selfInc}}})
 	assert.True(t, a.Voting())
 }
+
+// A master that missed changes votes on if none since the view it voted
+// in carried state.
+func TestAMasterThatMissedChangesVotesOnOnlyIfNoneCarriedState(t *testing.T) {
+	v3 := mkView(t, 3).Proto()
+	a := newAcceptor(t)
+	commit(t, a, &messages.ViewCommit{View: v3, Carried: 0})
+	assert.True(t, a.Voting(), "versions 2 and 3 carried nothing")
+	assert.Zero(t, a.Carried())
+
+	a = newAcceptor(t)
+	commit(t, a, &messages.ViewCommit{View: v3, Carried: 2})
+	assert.False(t, a.Voting(), "version 2 carried state it never installed")
+	assert.Equal(t, uint64(2), a.Carried())
+
+	a = newAcceptor(t)
+	a.Adopt(mkView(t, 2))
+	assert.Equal(t, uint64(2), a.Carried(), "not knowing the commit, it assumes the change carried state")
+}

@@ -1663,6 +1663,7 @@ type ViewCommit struct {
 	Ballot                uint64                 `protobuf:"varint,3,opt,name=ballot,proto3" json:"ballot,omitempty"`
 	Installed             []string               `protobuf:"bytes,4,rep,name=installed,proto3" json:"installed,omitempty"`
 	InstalledIncarnations []uint64               `protobuf:"varint,5,rep,packed,name=installed_incarnations,json=installedIncarnations,proto3" json:"installed_incarnations,omitempty"`
+	Carried               uint64                 `protobuf:"varint,6,opt,name=carried,proto3" json:"carried,omitempty"` // the newest version whose change carried state (0: none since the configuration)
 	unknownFields         protoimpl.UnknownFields
 	sizeCache             protoimpl.SizeCache
 }
@@ -1730,6 +1731,13 @@ func (x *ViewCommit) GetInstalledIncarnations() []uint64 {
 		return x.InstalledIncarnations
 	}
 	return nil
+}
+
+func (x *ViewCommit) GetCarried() uint64 {
+	if x != nil {
+		return x.Carried
+	}
+	return 0
 }
 
 // ViewAck answers a ViewCommit with the node's view version after it.
@@ -2015,14 +2023,15 @@ const file_locker_proto_rawDesc = "" +
 	"\x16installed_incarnations\x18\x05 \x03(\x04R\x15installedIncarnations\"M\n" +
 	"\fViewAccepted\x12\x15\n" +
 	"\x06req_id\x18\x01 \x01(\x04R\x05reqId\x12&\n" +
-	"\x06status\x18\x02 \x01(\x0e2\x0e.locker.StatusR\x06status\"\xb2\x01\n" +
+	"\x06status\x18\x02 \x01(\x0e2\x0e.locker.StatusR\x06status\"\xcc\x01\n" +
 	"\n" +
 	"ViewCommit\x12\x15\n" +
 	"\x06req_id\x18\x01 \x01(\x04R\x05reqId\x12 \n" +
 	"\x04view\x18\x02 \x01(\v2\f.locker.ViewR\x04view\x12\x16\n" +
 	"\x06ballot\x18\x03 \x01(\x04R\x06ballot\x12\x1c\n" +
 	"\tinstalled\x18\x04 \x03(\tR\tinstalled\x125\n" +
-	"\x16installed_incarnations\x18\x05 \x03(\x04R\x15installedIncarnations\"R\n" +
+	"\x16installed_incarnations\x18\x05 \x03(\x04R\x15installedIncarnations\x12\x18\n" +
+	"\acarried\x18\x06 \x01(\x04R\acarried\"R\n" +
 	"\aViewAck\x12\x15\n" +
 	"\x06req_id\x18\x01 \x01(\x04R\x05reqId\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x04R\aversion\x12\x16\n" +

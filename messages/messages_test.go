@@ -42,7 +42,7 @@ func all() []proto.Message {
 		&InstallAck{ReqId: 1, Status: Status_STATUS_OK, Page: 2, Incarnation: 7},
 		&ViewAccept{ReqId: 1, Ballot: 11, View: view, Installed: []string{"a"}, InstalledIncarnations: []uint64{7}},
 		&ViewAccepted{ReqId: 1, Status: Status_STATUS_SEALED},
-		&ViewCommit{ReqId: 1, View: view, Ballot: 11, Installed: []string{"a"}, InstalledIncarnations: []uint64{7}},
+		&ViewCommit{ReqId: 1, View: view, Ballot: 11, Installed: []string{"a"}, InstalledIncarnations: []uint64{7}, Carried: 3},
 		&ViewAck{ReqId: 1, Version: 3, Voting: true},
 		&Ping{ReqId: 1},
 		&Pong{ReqId: 1},

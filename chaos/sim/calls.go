@@ -152,7 +152,7 @@ func (n *node) startChange(target view.View, transfer bool, done func(*change)) 
 	}
 	ch := &change{n: n, base: n.base(), done: done}
 	ch.c = viewchange.New(viewchange.Config{LockDelay: int64(w.p.LockDelay), RoundTimeout: int64(w.p.RoundTimeout), PageLimit: 64,
-		Transfer: transfer},
+		Transfer: transfer, Carried: n.acc.Carried()},
 		from, to, n.local.Ballot(), ch.base)
 	n.changes[ch.base] = ch
 	ch.dispatch(ch.c.Start(n.now()))

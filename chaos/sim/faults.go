@@ -100,15 +100,19 @@ func (w *World) crashOne() {
 // successor hold the successor: the successor was chosen by W masters of
 // the older view, and only they remember it until then.
 func (w *World) tolerated(addr string) bool {
+	// A view accepted by a master but not committed yet may be chosen:
+	// its masters matter too.
+	for _, n := range w.nodes {
+		if !n.alive {
+			continue
+		}
+		if v, ok := n.acc.AcceptedView(); ok && !w.withinTolerance(v, addr, false) {
+			return false
+		}
+	}
 	v := w.newest()
 	for v.Version > 0 {
-		down := 0
-		for _, m := range v.Masters {
-			if n := w.node(m); !n.alive || !n.acc.Voting() {
-				down++
-			}
-		}
-		if v.IsMaster(addr) && down+1 > len(v.Masters)-v.W {
+		if !w.withinTolerance(v, addr, true) {
 			return false
 		}
 		holders := 0
@@ -124,6 +128,19 @@ func (w *World) tolerated(addr string) bool {
 		v = prev
 	}
 	return true
+}
+
+// withinTolerance reports whether v keeps at most N-W masters without
+// memory if addr crashes; held counts a master that does not hold v yet
+// as one (it may find, once it does, that it is not to vote in v).
+func (w *World) withinTolerance(v view.View, addr string, held bool) bool {
+	down := 0
+	for _, m := range v.Masters {
+		if n := w.node(m); !n.alive || !n.acc.Voting() || (held && n.acc.View().Version < v.Version) {
+			down++
+		}
+	}
+	return !v.IsMaster(addr) || down+1 <= len(v.Masters)-v.W
 }
 
 func (w *World) newest() view.View {

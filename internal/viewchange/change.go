@@ -25,6 +25,10 @@ type Config struct {
 	// same masters and W: a rejoin, which installs it into the recovering
 	// masters.
 	Transfer bool
+	// Carried is the newest version up to the old view's whose change
+	// carried state (the old view's version when it is not known): the
+	// commit tells masters that missed changes whether they may vote on.
+	Carried uint64
 }
 
 // Outcome is how a change ended.

@@ -272,7 +272,7 @@ func (c *Change) startCommit(now int64) []Send {
 	}
 	return c.send(now, phCommit, nodes, func(id uint64, _ string) any {
 		return &messages.ViewCommit{ReqId: id, View: c.to.Proto(), Ballot: c.ballot, Installed: c.installed,
-			InstalledIncarnations: c.incs}
+			InstalledIncarnations: c.incs, Carried: c.carried()}
 	})
 }
 
@@ -292,5 +292,15 @@ func (c *Change) onCommit(msg any) []Send {
 // Commit returns the commit message of the chosen view, for nodes that
 // missed it.
 func (c *Change) Commit() *messages.ViewCommit {
-	return &messages.ViewCommit{View: c.to.Proto(), Ballot: c.ballot, Installed: c.installed, InstalledIncarnations: c.incs}
+	return &messages.ViewCommit{View: c.to.Proto(), Ballot: c.ballot, Installed: c.installed, InstalledIncarnations: c.incs,
+		Carried: c.carried()}
+}
+
+// carried is the newest version whose change carried state: this one if
+// it installed any, else the old view's.
+func (c *Change) carried() uint64 {
+	if len(c.installed) > 0 {
+		return c.to.Version
+	}
+	return c.cfg.Carried
 }
