@@ -64,16 +64,10 @@ func (w *World) partition() {
 // still matters at a time (tolerated), and restarts it with empty memory
 // after a while.
 func (w *World) crashOne() {
-	var alive []*node
-	for _, n := range w.nodes {
-		if n.alive {
-			alive = append(alive, n)
-		}
-	}
-	if len(alive) == 0 {
+	n := w.randomAlive()
+	if n == nil {
 		return
 	}
-	n := alive[w.rng.IntN(len(alive))]
 	newest := w.newest()
 	if !w.tolerated(n.addr) {
 		return // more masters without memory than a view tolerates: only the lock-delay would bring it back
@@ -156,16 +150,10 @@ func (w *World) newest() view.View {
 // changeView has a random live node change the masters of its view: add
 // one, remove one, or replace one, keeping three to five.
 func (w *World) changeView() {
-	var alive []*node
-	for _, n := range w.nodes {
-		if n.alive {
-			alive = append(alive, n)
-		}
-	}
-	if len(alive) == 0 {
+	n := w.randomAlive()
+	if n == nil {
 		return
 	}
-	n := alive[w.rng.IntN(len(alive))]
 	v := n.acc.View()
 	for _, m := range v.Masters {
 		if mn := w.node(m); !mn.alive || !mn.acc.Voting() {
@@ -203,4 +191,18 @@ func (w *World) changeView() {
 	}
 	w.stats.ViewChanges++
 	n.startChange(target, false, nil)
+}
+
+// randomAlive returns a live node chosen at random (nil: none).
+func (w *World) randomAlive() *node {
+	var alive []*node
+	for _, n := range w.nodes {
+		if n.alive {
+			alive = append(alive, n)
+		}
+	}
+	if len(alive) == 0 {
+		return nil
+	}
+	return alive[w.rng.IntN(len(alive))]
 }
