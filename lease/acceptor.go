@@ -48,7 +48,8 @@ type record struct {
 	accepted  uint64   // A; 0: nothing accepted
 	origin    uint64   // the accepted content's origin ballot
 	base      uint64   // the ballot its writer computed it from
-	tbase     uint64   // held: the base of the write that started the tenure
+	tbase     uint64   // the base of the write that started the tenure (free: of the tenure it ended)
+	ended     uint64   // free: the token of the tenure it ended (0: none known)
 	entry     *Entry   // held content (nil when free); published while unexpired
 	seq       uint64   // change number of the accepted content (anti-entropy)
 	chosen    bool     // the accepted content is known chosen

@@ -176,7 +176,7 @@ func (a *Acceptor) replace(now int64, key string, r *record, b uint64, st *messa
 		a.set(now, key, r, b, st, false)
 		return
 	}
-	r.accepted, r.origin, r.base, r.tbase, r.chosen, r.entry = 0, 0, 0, 0, false, nil
+	r.accepted, r.origin, r.base, r.tbase, r.ended, r.chosen, r.entry = 0, 0, 0, 0, 0, false, nil
 	r.heldBy = r.heldBy[:0]
 	a.store.del(key)
 	a.log.add(key, r)

@@ -144,6 +144,10 @@ func (a *Acceptor) create(now int64, key string) *record {
 // logs the change.
 func (a *Acceptor) set(now int64, key string, r *record, b uint64, st *messages.State, chosen bool) {
 	r.accepted, r.origin, r.base, r.tbase, r.chosen = b, st.GetOrigin(), st.GetBase(), st.GetTenureBase(), chosen
+	r.ended = 0
+	if !st.GetHeld() {
+		r.ended = st.GetToken()
+	}
 	r.heldBy = r.heldBy[:0]
 	if st.GetHeld() {
 		r.entry = &Entry{Value: st.GetValue(), Token: st.GetToken(), ExpiresAt: now + st.GetLeaseNs()}
@@ -171,7 +175,7 @@ func (r *record) report(now int64) *messages.State {
 	case r.accepted == 0:
 		return nil
 	case r.entry == nil:
-		return &messages.State{Origin: r.origin, Base: r.base}
+		return &messages.State{Origin: r.origin, Base: r.base, Token: r.ended, TenureBase: r.tbase}
 	}
 	return &messages.State{Held: true, Value: r.entry.Value, Token: r.entry.Token, Origin: r.origin,
 		LeaseNs: max(r.entry.ExpiresAt-now, 0), Base: r.base, TenureBase: r.tbase}

@@ -69,9 +69,9 @@ func (s summary) writeBack(b uint64) *messages.State {
 		return &messages.State{Held: true, Value: s.st.GetValue(), Token: s.st.GetToken(), Origin: s.st.GetOrigin(),
 			LeaseNs: s.left, Base: s.high, TenureBase: s.st.GetTenureBase()}
 	case s.st != nil && !s.st.GetHeld():
-		return &messages.State{Origin: s.st.GetOrigin(), Base: s.high}
+		return &messages.State{Origin: s.st.GetOrigin(), Base: s.high, Token: s.st.GetToken(), TenureBase: s.st.GetTenureBase()}
 	}
-	return &messages.State{Origin: b, Base: s.high}
+	return &messages.State{Origin: b, Base: s.high, Token: s.st.GetToken(), TenureBase: s.st.GetTenureBase()}
 }
 
 // onRead handles W answers to a read round: a uniform picture is the
@@ -165,8 +165,7 @@ const (
 func (o *Op) fate(s summary) fate {
 	f := fateDead
 	for _, p := range o.pending {
-		jumped := s.high > p && (s.st.GetBase() < p ||
-			(s.st.GetHeld() && s.st.GetToken() > p && s.st.GetTenureBase() < p))
+		jumped := s.high > p && (s.st.GetBase() < p || (s.st.GetToken() > p && s.st.GetTenureBase() < p))
 		switch {
 		case jumped && s.uniform:
 		case jumped || s.high < p:
@@ -266,7 +265,7 @@ func (o *Op) decide(now int64, s summary, p uint64) []Send {
 	case Release:
 		switch {
 		case o.ours(s):
-			return o.startAccept(now, &messages.State{Origin: b, Base: s.high}, answer{})
+			return o.startAccept(now, &messages.State{Origin: b, Base: s.high, Token: o.bound, TenureBase: s.st.GetTenureBase()}, answer{})
 		case s.held && !bytes.Equal(s.st.GetValue(), o.req.Value):
 			return o.answerOn(now, s, answer{out: NotOwner, res: Result{Token: s.st.GetToken()}})
 		}

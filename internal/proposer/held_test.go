@@ -61,3 +61,38 @@ func TestLockOfAKeyHeldOnFewerThanWFromTheTableWritesBackBeforeAnsweringLocked(t
 	assert.Equal(t, 1, rounds[acceptMsg](cl), "and write back")
 	c.requireHeld("k", "a", tok, "m2", "m3")
 }
+
+// A Lock whose proposal lost to another tenure that began and ended since
+// learns from the free state which tenure it ended: that tenure started
+// from a state below the proposal, so the proposal is not behind it, and
+// the Lock goes on instead of ending indeterminate.
+func TestALockThatLostToATenureSinceEndedGoesOn(t *testing.T) {
+	c := newCluster(t, 3)
+	phase := 0
+	c.net = func(e env) verdict {
+		_, accept := e.msg.(acceptMsg)
+		switch {
+		case phase == 0 && accept && e.from == "p1" && e.to != "m1":
+			return hold // p1's proposal reaches m1 only, for now
+		case phase == 1 && e.from == "p2" && e.to == "m1":
+			return drop // p2 locks and releases on m2, m3
+		}
+		return deliver
+	}
+	cl := c.start(c.node("p1", 1), lockReq("k", "a"))
+	c.settle()
+	phase = 1
+	p2 := c.node("p2", 2)
+	out, lockRes, _ := c.do(p2, lockReq("k", "b"))
+	require.Equal(t, proposer.OK, out)
+	out, _, _ = c.do(p2, releaseReq("k", "b"))
+	require.Equal(t, proposer.OK, out)
+	_, st := c.state("m2", "k")
+	assert.Equal(t, lockRes.Token, st.GetToken(), "the free state names the tenure it ended")
+	phase = 2
+	c.release(nil)
+	c.drive(cl)
+	o, res := cl.op.Outcome()
+	require.Equal(t, proposer.OK, o, cl.op.Problem())
+	c.requireHeld("k", "a", res.Token, "m2", "m3")
+}

@@ -41,7 +41,7 @@ func (o *Op) tryFast(now int64) []Send {
 		if !held || !bytes.Equal(l.State.GetValue(), o.req.Value) {
 			return nil
 		}
-		st = &messages.State{Origin: b, Base: base}
+		st = &messages.State{Origin: b, Base: base, Token: l.State.GetToken(), TenureBase: l.State.GetTenureBase()}
 	default:
 		return nil
 	}
