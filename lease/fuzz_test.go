@@ -142,7 +142,7 @@ func fuzzStep(t *testing.T, a *Acceptor, now int64, op byte, key string, b uint6
 		}
 		msg = &messages.Install{Version: cur.Version + 1 - uint64(x&1), Ballot: b, Incarnation: inc, Floor: floor,
 			Entries: []*messages.DumpEntry{{Key: key, Promised: b + uint64(x&7), Accepted: b, State: fuzzState(b, x)}},
-			Final: b%5 == 0}
+			Final:   b%5 == 0}
 	case fzViewAccept:
 		msg = &messages.ViewAccept{Ballot: b, View: next.Proto()}
 	case fzViewCommit:
