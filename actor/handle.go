@@ -79,7 +79,7 @@ func (h *Holder) onSyncTick(ctx protoactor.Context) {
 	if h.stopped {
 		return
 	}
-	defer h.ticker.Reset(h.cfg.ReplicationInterval)
+	defer h.armTicker()
 	self, v := h.self.Address, h.acc.View()
 	peers := v.Masters
 	if !h.acc.Voting() {

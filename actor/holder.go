@@ -159,6 +159,12 @@ func (h *Holder) start(ctx protoactor.Context) {
 	h.self = ctx.Self()
 	h.send = ctx.ActorSystem().Root.Send
 	h.stopped = false
+	h.armTicker()
+}
+
+// armTicker schedules the next sync tick (a new timer each time, as for
+// the expiry).
+func (h *Holder) armTicker() {
 	self, send := h.self, h.send
 	h.ticker = time.AfterFunc(h.cfg.ReplicationInterval, func() { send(self, syncTick{}) })
 }
@@ -198,10 +204,11 @@ func (h *Holder) schedule() {
 	at := (next + tickNs - 1) / tickNs * tickNs
 	h.expiryAt = at
 	d := time.Duration(at - h.Now())
-	if h.expiry == nil {
-		self, send := h.self, h.send
-		h.expiry = time.AfterFunc(d, func() { send(self, expiryTick{}) })
-		return
+	// A new timer rather than Reset: resetting an AfterFunc timer inside
+	// a synctest bubble can crash the runtime (golang/go#76052's family).
+	if h.expiry != nil {
+		h.expiry.Stop()
 	}
-	h.expiry.Reset(d)
+	self, send := h.self, h.send
+	h.expiry = time.AfterFunc(d, func() { send(self, expiryTick{}) })
 }
