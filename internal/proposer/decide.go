@@ -219,46 +219,26 @@ func (o *Op) isMine(s summary) uint64 {
 // decide computes what the call writes, or answers, from the newest
 // state s.
 func (o *Op) decide(now int64, s summary, p uint64) []Send {
-	mine := p != 0
+	if p != 0 && o.req.Kind != Release {
+		return o.decideMine(now, s, p)
+	}
 	b := o.ballot
 	switch o.req.Kind {
 	case Lock:
-		switch {
-		case mine && s.held:
-			return o.answerOn(now, s, answer{out: OK, res: Result{Token: p}})
-		case mine:
-			o.finish(Indeterminate, "the lock took effect and its lease ran out before the call could confirm it")
-			return nil
-		case s.held:
+		if s.held {
 			return o.answerOn(now, s, answer{out: Locked, res: Result{Token: s.st.GetToken()}})
 		}
 		return o.startAccept(now, &messages.State{Held: true, Value: o.req.Value, Token: b, Origin: b, LeaseNs: o.req.Lease,
 			Base: s.high, TenureBase: s.high}, answer{})
-	case Update:
+	case Update, Extend:
 		switch {
-		case mine && s.held:
-			return o.answerOn(now, s, answer{out: OK, res: Result{Token: p}})
-		case mine:
-			o.finish(Indeterminate, "the update took effect and its lease ran out before the call could confirm it")
-			return nil
 		case !s.held:
 			return o.answerOn(now, s, answer{out: NotFound})
 		case !o.ours(s):
 			return o.answerOn(now, s, o.notOwner(s))
-		}
-		return o.startAccept(now, &messages.State{Held: true, Value: o.req.Value, Token: b, Origin: b, LeaseNs: s.left,
-			Base: s.high, TenureBase: s.high}, answer{})
-	case Extend:
-		switch {
-		case mine && s.held:
-			return o.answerOn(now, s, answer{out: OK, res: Result{Token: o.bound}})
-		case mine:
-			o.finish(Indeterminate, "the extension took effect and its lease ran out before the call could confirm it")
-			return nil
-		case !s.held:
-			return o.answerOn(now, s, answer{out: NotFound})
-		case !o.ours(s):
-			return o.answerOn(now, s, o.notOwner(s))
+		case o.req.Kind == Update:
+			return o.startAccept(now, &messages.State{Held: true, Value: o.req.Value, Token: b, Origin: b, LeaseNs: s.left,
+				Base: s.high, TenureBase: s.high}, answer{})
 		}
 		return o.startAccept(now, &messages.State{Held: true, Value: s.st.GetValue(), Token: o.bound, Origin: b, LeaseNs: o.req.Lease,
 			Base: s.high, TenureBase: s.st.GetTenureBase()}, answer{})
@@ -267,12 +247,26 @@ func (o *Op) decide(now int64, s summary, p uint64) []Send {
 		case o.ours(s):
 			return o.startAccept(now, &messages.State{Origin: b, Base: s.high, Token: o.bound, TenureBase: s.st.GetTenureBase()}, answer{})
 		case s.held && !bytes.Equal(s.st.GetValue(), o.req.Value):
-			return o.answerOn(now, s, answer{out: NotOwner, res: Result{Token: s.st.GetToken()}})
+			return o.answerOn(now, s, o.notOwner(s))
 		}
 		return o.answerOn(now, s, answer{out: OK}) // free, or the bound tenure is gone
 	}
 	o.finish(Invalid, fmt.Sprintf("unknown call kind %d", o.req.Kind))
 	return nil
+}
+
+// decideMine answers a Lock, Update or Extend whose own proposal p is the
+// newest state: it took effect, and succeeded if its lease still runs.
+func (o *Op) decideMine(now int64, s summary, p uint64) []Send {
+	if !s.held {
+		o.finish(Indeterminate, fmt.Sprintf("the %s took effect and its lease ran out before the call could confirm it", o.req.Kind))
+		return nil
+	}
+	token := p // a Lock's or Update's new tenure
+	if o.req.Kind == Extend {
+		token = o.bound
+	}
+	return o.answerOn(now, s, answer{out: OK, res: Result{Token: token}})
 }
 
 // notOwner is the answer for a key held by another value.
