@@ -45,8 +45,13 @@ func (a *Acceptor) Expire(now int64) int {
 	}
 	for a.abandon.len() > 0 && a.abandon.peek().at <= now {
 		d := a.abandon.pop()
-		if r := a.keys[d.key]; r != nil && r.entry != nil && r.entry.ExpiresAt+a.cfg.TombstoneTTL <= now && len(a.abandoned) < MaxSuspects {
+		r := a.keys[d.key]
+		switch {
+		case r == nil || r.entry == nil || r.entry.ExpiresAt+a.cfg.TombstoneTTL > now:
+		case len(a.abandoned) < MaxSuspects:
 			a.abandoned[d.key] = struct{}{}
+		default:
+			a.abandon.push(deadline{at: now + a.cfg.TombstoneTTL, key: d.key}) // full: look again later
 		}
 	}
 	// A sealed acceptor's state is frozen for the dumps: nothing is
@@ -61,8 +66,7 @@ func (a *Acceptor) Expire(now int64) int {
 			// Announce it again: the other masters' syncs bring their own
 			// announcements, which tell this one that they hold it.
 			a.log.add(d.key, r)
-			r.idleUntil = now + a.cfg.TombstoneTTL
-			a.idle.push(deadline{at: r.idleUntil, key: d.key})
+			a.markIdle(now, d.key, r)
 			continue
 		}
 		a.drop(d.key, r)
@@ -94,7 +98,7 @@ func (a *Acceptor) Abandoned(now int64) []string {
 		if r := a.keys[k]; r == nil || r.entry == nil || r.entry.ExpiresAt+a.cfg.TombstoneTTL > now {
 			continue // written since it was marked
 		}
-		if n > 0 && hashKey(k)%n != uint64(i) {
+		if hashKey(k)%n != uint64(i) {
 			continue
 		}
 		keys = append(keys, k)

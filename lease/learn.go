@@ -16,7 +16,7 @@ const SyncLimit = 1024
 func (a *Acceptor) learn(now int64, m *messages.Learn) any {
 	if !a.reg.sealed(a.view) {
 		for _, l := range m.GetEntries() {
-			a.apply(now, l, true)
+			a.apply(now, l)
 		}
 	}
 	if m.GetReqId() == 0 {
@@ -39,12 +39,12 @@ const (
 // ballot (the learn rule), another by the accept rule (it is an accept
 // relayed by another acceptor). chosen says the sender may mark it chosen
 // (a learn, or a sync relaying what its sender knows).
-func (a *Acceptor) apply(now int64, l *messages.Learned, chosen bool) applied {
+func (a *Acceptor) apply(now int64, l *messages.Learned) applied {
 	key, b, st := l.GetKey(), l.GetBallot(), l.GetState()
 	if badKey(key) || b == 0 || !a.goodCopy(st) {
 		return ignored
 	}
-	chosen = chosen && l.GetChosen()
+	chosen := l.GetChosen()
 	r := a.keys[key]
 	if r != nil && b == r.accepted {
 		switch {
@@ -109,8 +109,10 @@ func (a *Acceptor) SyncRequest(addr string, reqID uint64) *messages.SyncRequest 
 // reports whether more changes wait there. A sealed acceptor applies
 // nothing and keeps its cursor.
 func (a *Acceptor) ApplySync(now int64, from string, m *messages.SyncReply) (more bool) {
-	if v, err := view.FromProto(m.GetView()); err == nil && m.GetView() != nil && !a.adopt(v, m.GetCommit()) {
-		a.learnCommit(m.GetCommit())
+	if m.GetView() != nil {
+		if v, err := view.FromProto(m.GetView()); err == nil && !a.adopt(v, m.GetCommit()) {
+			a.learnCommit(m.GetCommit())
+		}
 	}
 	if m.GetStatus() == messages.Status_STATUS_OK {
 		a.heard[from] = struct{}{} // it holds no newer view than this one now
@@ -119,7 +121,7 @@ func (a *Acceptor) ApplySync(now int64, from string, m *messages.SyncReply) (mor
 		return false
 	}
 	for _, l := range m.GetEntries() {
-		if res := a.apply(now, l, true); res == blocked || res == same {
+		if res := a.apply(now, l); res == blocked || res == same {
 			a.vouch(now, from, l)
 		}
 		a.heardOf(from, l)
@@ -163,6 +165,12 @@ type vouches struct {
 	from   []string
 }
 
+func (v *vouches) add(m string) {
+	if !slices.Contains(v.from, m) {
+		v.from = append(v.from, m)
+	}
+}
+
 func (a *Acceptor) vouch(now int64, from string, l *messages.Learned) {
 	key, b := l.GetKey(), l.GetBallot()
 	if !a.view.IsMaster(from) {
@@ -172,21 +180,19 @@ func (a *Acceptor) vouch(now int64, from string, l *messages.Learned) {
 	switch {
 	case v != nil && b < v.ballot:
 		return // an older relay
+	case v == nil && len(a.vouched) >= MaxSuspects:
+		return // bounded, like the suspects
 	case v == nil || b > v.ballot:
 		v = &vouches{ballot: b}
 		a.vouched[key] = v
 	}
-	for _, m := range []string{from, a.cfg.Self} {
-		if r := a.keys[key]; m == a.cfg.Self && (r == nil || r.accepted != b || !a.view.IsMaster(m)) {
-			continue
-		}
-		if !slices.Contains(v.from, m) {
-			v.from = append(v.from, m)
-		}
+	v.add(from)
+	if r := a.keys[key]; r != nil && r.accepted == b && a.view.IsMaster(a.cfg.Self) {
+		v.add(a.cfg.Self) // it accepted the same ballot itself
 	}
 	if len(v.from) >= a.view.W {
 		delete(a.vouched, key)
-		a.apply(now, &messages.Learned{Key: key, Ballot: b, State: l.GetState(), Chosen: true}, true)
+		a.apply(now, &messages.Learned{Key: key, Ballot: b, State: l.GetState(), Chosen: true})
 	}
 }
 
@@ -209,8 +215,8 @@ func (a *Acceptor) serveSync(now int64, m *messages.SyncRequest) *messages.SyncR
 		c := a.log.changes[i]
 		reply.Last = c.seq
 		r := a.keys[c.key]
-		if r == nil || r.seq != c.seq {
-			continue // changed again later, or dropped
+		if r == nil || r.seq != c.seq || r.accepted == 0 {
+			continue // changed again later, dropped, or only promised
 		}
 		reply.Entries = append(reply.Entries, &messages.Learned{Key: c.key, Ballot: r.accepted, State: r.report(now), Chosen: r.chosen})
 	}

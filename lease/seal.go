@@ -138,7 +138,7 @@ func (a *Acceptor) install(now int64, m *messages.Install) *messages.InstallAck 
 		if r == nil {
 			r = a.create(now, key)
 		}
-		if e.GetAccepted() != r.accepted || e.GetAccepted() == 0 {
+		if e.GetAccepted() != r.accepted {
 			a.replace(now, key, r, e.GetAccepted(), st)
 		}
 		r.promised = max(r.promised, e.GetPromised(), e.GetAccepted())
@@ -179,6 +179,7 @@ func (a *Acceptor) replace(now int64, key string, r *record, b uint64, st *messa
 	r.accepted, r.origin, r.base, r.tbase, r.ended, r.chosen, r.entry = 0, 0, 0, 0, 0, false, nil
 	r.heldBy = r.heldBy[:0]
 	a.store.del(key)
+	a.markIdle(now, key, r)
 	a.log.add(key, r)
 }
 
@@ -209,10 +210,10 @@ func (a *Acceptor) viewAccept(now int64, m *messages.ViewAccept) *messages.ViewA
 		reply.Status = messages.Status_STATUS_WRONG_VIEW
 	case !a.voting && a.recoveredFor(now) < a.cfg.LockDelay:
 		reply.Status = messages.Status_STATUS_NOT_READY
-	case m.GetBallot() != a.reg.promised:
+	case a.reg.promised == 0 || m.GetBallot() != a.reg.promised:
 		reply.Status = messages.Status_STATUS_REJECTED
 	default:
-		a.reg.promised, a.reg.accBallot, a.reg.accepted = m.GetBallot(), m.GetBallot(), m
+		a.reg.accBallot, a.reg.accepted = m.GetBallot(), m
 		reply.Status = messages.Status_STATUS_OK
 	}
 	return reply
@@ -248,6 +249,7 @@ func (a *Acceptor) adopt(v view.View, commit *messages.ViewCommit) bool {
 	}
 	a.mayVote, a.votedIn = a.voting, a.view.Version
 	a.view, a.commit, a.voting = v, nil, false
+	clear(a.vouched) // vouches count masters of the old view
 	installed := a.reg.installed
 	a.reg = viewRegister{}
 	if installed >= v.Version {
@@ -294,8 +296,10 @@ func (a *Acceptor) learnCommit(commit *messages.ViewCommit) {
 // current), and whichever of them holds it tells it in a sync reply, so
 // that it never vouches for an older one.
 func (a *Acceptor) recoveredFor(now int64) int64 {
-	if len(a.Unheard()) > 0 {
-		return 0
+	for _, m := range slices.Concat(a.cfg.View.Masters, a.view.Masters) {
+		if _, ok := a.heard[m]; !ok && m != a.cfg.Self {
+			return 0
+		}
 	}
 	return now - a.cfg.Now
 }

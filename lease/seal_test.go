@@ -284,9 +284,10 @@ func TestInstallReplacesEveryNamedKeysStateAndRaisesPromises(t *testing.T) {
 	assert.Nil(t, published(a, "new"), "nothing left: not published")
 	assert.Equal(t, uint64(2), a.Floor())
 
-	// Installed changes are logged for anti-entropy.
+	// Installed changes are logged for anti-entropy (a key only promised
+	// carries nothing to send).
 	r := serve(t, a, 100, syncReq(a, 3, 10))
-	assert.Equal(t, []string{"lower", "higher", "new", "promise-only"}, entryKeys(r))
+	assert.Equal(t, []string{"lower", "higher", "new"}, entryKeys(r))
 }
 
 // The final page drops what no page named: a state of this acceptor's
@@ -635,4 +636,48 @@ func TestAMasterThatMissedChangesVotesOnOnlyIfNoneCarriedState(t *testing.T) {
 	a = newAcceptor(t)
 	a.Adopt(mkView(t, 2))
 	assert.Equal(t, uint64(2), a.Carried(), "not knowing the commit, it assumes the change carried state")
+}
+
+// A view accept needs a seal at exactly its ballot: ballot 0 matches no
+// seal.
+func TestViewAcceptWithoutASealIsRefused(t *testing.T) {
+	a := newAcceptor(t)
+	r := viewAcceptAt(t, a, 0, &messages.ViewAccept{Ballot: 0, View: mkView(t, 2).Proto()})
+	assert.Equal(t, statusRejected, r.GetStatus())
+	_, ok := a.AcceptedView()
+	assert.False(t, ok)
+	assert.True(t, a.Votes())
+}
+
+// A key an install leaves with nothing accepted is dropped like any idle
+// key once the view change is over.
+func TestAKeyAnInstallEmptiesIsDropped(t *testing.T) {
+	a := newAcceptor(t)
+	mustAccept(t, a, 0, "k", 5, held("v", 5, 5, maxLease))
+	a.Expire(2 * ttl) // its first idle deadline passes while it is held
+	require.Equal(t, statusOK, install(t, a, 2*ttl, &messages.Install{Version: 2, Ballot: 1, Final: true,
+		Entries: []*messages.DumpEntry{{Key: "k", Promised: 6}}}).GetStatus())
+	commit(t, a, &messages.ViewCommit{View: mkView(t, 2).Proto(), Installed: []string{self}, InstalledIncarnations: []uint64{selfInc}})
+	a.Expire(4 * ttl)
+	assert.Empty(t, a.Keys())
+}
+
+// A held state copied in with nothing left is reported abandoned after
+// TombstoneTTL, as one that expired here.
+func TestAStateCopiedInExpiredIsAbandoned(t *testing.T) {
+	a := newAcceptor(t, loneMaster) // it reads every abandoned key
+	learn(t, a, 0, learned("k", 5, held("v", 5, 5, 0), true))
+	a.Expire(ttl)
+	assert.Contains(t, a.Abandoned(ttl), "k")
+}
+
+// Vouches count masters of one view: a view change forgets them.
+func TestAdoptForgetsVouches(t *testing.T) {
+	r := newAcceptor(t, func(c *Config) { c.Self = "r1" })
+	r.ApplySync(10, "m2", syncReply(r, 1, learned("k", 6, free(6), false)))
+	require.True(t, r.Adopt(mkView(t, 2)))
+	r.ApplySync(10, "m3", &messages.SyncReply{Status: statusOK, Incarnation: 99, Last: 1, ViewVersion: 2,
+		Entries: []*messages.Learned{learned("k", 6, free(6), false)}})
+	acc, _ := ballots(r, "k")
+	assert.Zero(t, acc, "m2's vouch from view 1 no longer counts")
 }

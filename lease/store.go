@@ -5,8 +5,8 @@ import (
 	"sync/atomic"
 )
 
-// Store is the published view of a Table: safe for concurrent readers
-// while the table's single writer updates it. A hit takes no lock and
+// Store is the published view of an Acceptor: safe for concurrent readers
+// while the acceptor, its single writer, updates it. A hit takes no lock and
 // allocates nothing.
 //
 // Waiters (WaitPresent, WaitGone) register under a mutex that the writer
@@ -110,7 +110,7 @@ func (s *Store) cancel(m map[string][]*waiter, key string, w *waiter) {
 	}
 }
 
-// set publishes e under key; the table's writer only.
+// set publishes e under key; the acceptor only.
 func (s *Store) set(key string, e *Entry) {
 	s.entries.Store(key, e)
 	if s.waiting.Load() > 0 {
@@ -118,7 +118,7 @@ func (s *Store) set(key string, e *Entry) {
 	}
 }
 
-// del removes key; the table's writer only.
+// del removes key; the acceptor only.
 func (s *Store) del(key string) {
 	s.entries.Delete(key)
 	if s.waiting.Load() > 0 {

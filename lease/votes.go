@@ -48,8 +48,8 @@ func (a *Acceptor) accept(now int64, m *messages.Accept) *messages.Vote {
 			return &messages.Vote{ReqId: m.GetReqId(), Status: messages.Status_STATUS_OK, Accepted: b}
 		}
 	}
-	if b < promised || (r != nil && b < r.accepted) {
-		return a.rejected(m.GetReqId(), r, max(promised, a.high(r)))
+	if b < promised { // a promise is never below the accepted ballot
+		return a.rejected(m.GetReqId(), r, a.high(r))
 	}
 	if r == nil {
 		r = a.create(now, key)
@@ -101,26 +101,20 @@ func badKey(key string) bool { return key == "" || len(key) > MaxKeyLen }
 
 // goodProposal checks a proposed state: a held one has a value, a token,
 // an origin and a lease within (0, MaxLease]; a free one an origin.
-func (a *Acceptor) goodProposal(st *messages.State) bool {
-	if st == nil || st.GetOrigin() == 0 {
-		return false
-	}
-	if !st.GetHeld() {
-		return true
-	}
-	return st.GetValue() != nil && st.GetToken() != 0 && st.GetLeaseNs() > 0 && a.leaseOK(st.GetLeaseNs())
-}
+func (a *Acceptor) goodProposal(st *messages.State) bool { return a.goodState(st, 1) }
 
 // goodCopy checks a state copied from another acceptor (learn, sync,
 // install): as a proposal, but a held one may have nothing left.
-func (a *Acceptor) goodCopy(st *messages.State) bool {
+func (a *Acceptor) goodCopy(st *messages.State) bool { return a.goodState(st, 0) }
+
+func (a *Acceptor) goodState(st *messages.State, minLease int64) bool {
 	if st == nil || st.GetOrigin() == 0 {
 		return false
 	}
 	if !st.GetHeld() {
 		return true
 	}
-	return st.GetValue() != nil && st.GetToken() != 0 && st.GetLeaseNs() >= 0 && a.leaseOK(st.GetLeaseNs())
+	return st.GetValue() != nil && st.GetToken() != 0 && st.GetLeaseNs() >= minLease && a.leaseOK(st.GetLeaseNs())
 }
 
 func (a *Acceptor) leaseOK(ns int64) bool {
@@ -134,34 +128,38 @@ const LeaseCap = int64(1) << 62
 // create adds an empty record for key: nothing accepted, droppable after
 // TombstoneTTL unless something is accepted first.
 func (a *Acceptor) create(now int64, key string) *record {
-	r := &record{promised: a.floor, idleUntil: now + a.cfg.TombstoneTTL}
+	r := &record{promised: a.floor}
 	a.keys[key] = r
-	a.idle.push(deadline{at: r.idleUntil, key: key})
+	a.markIdle(now, key, r)
 	return r
+}
+
+// markIdle makes key droppable TombstoneTTL from now, unless something is
+// accepted for it first.
+func (a *Acceptor) markIdle(now int64, key string, r *record) {
+	r.idleUntil = now + a.cfg.TombstoneTTL
+	a.idle.push(deadline{at: r.idleUntil, key: key})
 }
 
 // set makes st, accepted at ballot b, the key's state, publishes it and
 // logs the change.
 func (a *Acceptor) set(now int64, key string, r *record, b uint64, st *messages.State, chosen bool) {
 	r.accepted, r.origin, r.base, r.tbase, r.chosen = b, st.GetOrigin(), st.GetBase(), st.GetTenureBase(), chosen
-	r.ended = 0
-	if !st.GetHeld() {
-		r.ended = st.GetToken()
-	}
-	r.heldBy = r.heldBy[:0]
+	r.ended, r.heldBy = 0, r.heldBy[:0]
 	if st.GetHeld() {
 		r.entry = &Entry{Value: st.GetValue(), Token: st.GetToken(), ExpiresAt: now + st.GetLeaseNs()}
 		if r.entry.ExpiresAt > now {
 			a.store.set(key, r.entry)
 			a.expiry.push(deadline{at: r.entry.ExpiresAt, key: key})
 		} else {
+			// Copied in expired: it is abandoned TombstoneTTL from now.
 			a.store.del(key)
+			a.abandon.push(deadline{at: r.entry.ExpiresAt + a.cfg.TombstoneTTL, key: key})
 		}
 	} else {
-		r.entry = nil
+		r.entry, r.ended = nil, st.GetToken()
 		a.store.del(key)
-		r.idleUntil = now + a.cfg.TombstoneTTL
-		a.idle.push(deadline{at: r.idleUntil, key: key})
+		a.markIdle(now, key, r)
 	}
 	a.log.add(key, r)
 	delete(a.suspects, key)
