@@ -70,9 +70,6 @@ func (c *call) after() {
 			c.dispatch(c.op.SetView(n.now(), cur))
 		}
 	}
-	if c.op.SealedOnly() && n.sealedSince == 0 {
-		n.sealedSince = w.now
-	}
 	if c.op.Done() {
 		c.end()
 		return
@@ -187,6 +184,7 @@ func (ch *change) after() {
 		out, problem := ch.c.Outcome()
 		if out == viewchange.OK || out == viewchange.Completed {
 			w.stats.Committed++
+			n.acc.Adopt(ch.c.Committed()) // as Node does
 		}
 		if w.trace != nil {
 			w.trace("%v %s: view change to %d %v: outcome %d %s", w.Now(), n.addr, ch.c.Committed().Version, ch.c.Committed().Masters, out, problem)

@@ -64,12 +64,10 @@ func (o *Op) summarize() summary {
 // with what it has left, a free state as it is, an expired or missing
 // one as free (a new content of origin b).
 func (s summary) writeBack(b uint64) *messages.State {
-	switch {
-	case s.held:
-		return &messages.State{Held: true, Value: s.st.GetValue(), Token: s.st.GetToken(), Origin: s.st.GetOrigin(),
-			LeaseNs: s.left, Base: s.high, TenureBase: s.st.GetTenureBase()}
-	case s.st != nil && !s.st.GetHeld():
-		return &messages.State{Origin: s.st.GetOrigin(), Base: s.high, Token: s.st.GetToken(), TenureBase: s.st.GetTenureBase()}
+	if s.held || (s.st != nil && !s.st.GetHeld()) {
+		st := withLease(s.st, s.left)
+		st.Base = s.high
+		return st
 	}
 	return &messages.State{Origin: b, Base: s.high, Token: s.st.GetToken(), TenureBase: s.st.GetTenureBase()}
 }
@@ -291,8 +289,7 @@ func (o *Op) answerOn(now int64, s summary, a answer) []Send {
 // finishOn ends the call with a, resting on the chosen state s.
 func (o *Op) finishOn(now int64, s summary, a answer) {
 	if s.high != 0 {
-		st := s.writeBack(s.high)
-		o.chosen = &messages.Learned{Key: o.req.Key, Ballot: s.high, State: st, Chosen: true}
+		o.chosen = &messages.Learned{Key: o.req.Key, Ballot: s.high, State: withLease(s.st, s.left), Chosen: true}
 	}
 	o.accBy = append([]bool(nil), o.t.yes...)
 	o.res.Votes = o.t.nYes
@@ -305,9 +302,7 @@ func (o *Op) onAccepted(now int64) {
 	if o.proposal.GetHeld() {
 		left = max(left-(now-o.sent), 0)
 	}
-	o.chosen = &messages.Learned{Key: o.req.Key, Ballot: o.ballot, Chosen: true, State: &messages.State{
-		Held: o.proposal.GetHeld(), Value: o.proposal.GetValue(), Token: o.proposal.GetToken(),
-		Origin: o.proposal.GetOrigin(), LeaseNs: left, Base: o.proposal.GetBase(), TenureBase: o.proposal.GetTenureBase()}}
+	o.chosen = &messages.Learned{Key: o.req.Key, Ballot: o.ballot, Chosen: true, State: withLease(o.proposal, left)}
 	o.accBy = append([]bool(nil), o.t.yes...)
 	o.node.Wrote(o.req.Key, Last{Version: o.v.Version, Next: o.ballot + 1, State: o.proposal, Sent: o.sent})
 	o.res.Commits = o.t.nYes
@@ -352,4 +347,12 @@ func (o *Op) want() []byte {
 		return o.req.Expected
 	}
 	return o.req.Value
+}
+
+// withLease is a copy of st with left as its lease: what a held state has
+// left at some moment. Every field is copied, so a field added to State
+// travels too.
+func withLease(st *messages.State, left int64) *messages.State {
+	return &messages.State{Held: st.GetHeld(), Value: st.GetValue(), Token: st.GetToken(), Origin: st.GetOrigin(),
+		LeaseNs: left, Base: st.GetBase(), TenureBase: st.GetTenureBase()}
 }

@@ -96,3 +96,19 @@ func TestALockThatLostToATenureSinceEndedGoesOn(t *testing.T) {
 	require.Equal(t, proposer.OK, o, cl.op.Problem())
 	c.requireHeld("k", "a", res.Token, "m2", "m3")
 }
+
+// The chosen state a call reports for learning is the accepted one,
+// field for field: a read does not restamp its base.
+func TestTheChosenStateOfAReadIsTheAcceptedOne(t *testing.T) {
+	c := newCluster(t, 3)
+	c.mustLock(c.node("p1", 1), "k", "a")
+	c.advance(ms)
+	_, _, cl := c.do(c.node("p2", 2), readReq("k"))
+	chosen, _ := cl.op.Chosen()
+	require.NotNil(t, chosen)
+	a, st := c.state("m1", "k")
+	assert.Equal(t, a, chosen.GetBallot())
+	assert.Equal(t, st.GetBase(), chosen.GetState().GetBase())
+	assert.Equal(t, st.GetTenureBase(), chosen.GetState().GetTenureBase())
+	assert.Equal(t, st.GetToken(), chosen.GetState().GetToken())
+}

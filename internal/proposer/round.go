@@ -121,6 +121,3 @@ func (t tally) describe() string {
 	return s
 }
 
-// SealedOnly reports that the call's last lost round lost only to
-// masters sealed by a view change: the host may repair a stuck change.
-func (o *Op) SealedOnly() bool { return o.t.sealed > 0 && o.t.sealed+o.t.nYes >= o.v.W }

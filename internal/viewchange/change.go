@@ -63,7 +63,6 @@ type Change struct {
 	sent      []Send   // and what they were sent
 	resent    int
 	deadline  int64
-	lastIndex int  // the target index of the reply being handled
 	graced    bool // this install page has W acks; the round waits a grace for the rest
 	answered  []bool
 	nAnswers  int
@@ -139,7 +138,7 @@ func (c *Change) Acks() int { return c.acks }
 
 func (c *Change) send(now int64, p phase, targets []string, build func(id uint64, to string) any) []Send {
 	c.round++
-	c.phase, c.targets, c.resent = p, targets, 0
+	c.phase, c.targets, c.resent, c.graced = p, targets, 0, false
 	c.answered, c.nAnswers = make([]bool, len(targets)), 0
 	c.deadline = now + c.cfg.RoundTimeout
 	c.sent = make([]Send, 0, len(targets))
@@ -182,7 +181,6 @@ func (c *Change) Step(now int64, msg any) []Send {
 	}
 	c.answered[i] = true
 	c.nAnswers++
-	c.lastIndex = i
 	switch c.phase {
 	case phSeal:
 		return c.onSeal(now, c.targets[i], msg)
@@ -193,7 +191,7 @@ func (c *Change) Step(now int64, msg any) []Send {
 	case phAccept:
 		return c.onAccept(now, msg)
 	case phCommit:
-		return c.onCommit(msg)
+		return c.onCommit(i, msg)
 	}
 	return nil
 }

@@ -482,3 +482,24 @@ func TestMasterThatRestartsAfterInstallingIsNotMadeVotingByTheCommit(t *testing.
 	assert.False(t, m4.Voting(), "the commit names its earlier incarnation")
 	assert.Equal(t, statusNotReady, c.prepareStatus("m4", v2, "k000", 1<<40))
 }
+
+// A round after a transfer is sent again to the masters that did not
+// answer: the grace of an install page ends with the page.
+func TestTheAcceptRoundAfterATransferIsResent(t *testing.T) {
+	c := newCluster(t)
+	v1 := threeMasters(c)
+	writeKeys(c, 3)
+	dropped := map[string]bool{}
+	c.net = func(e env) verdict {
+		if _, ok := e.msg.(*messages.ViewAccept); ok && e.to != "m1" && !dropped[e.to] {
+			dropped[e.to] = true
+			return drop
+		}
+		return deliver
+	}
+	v2 := mkView(t, 2, three, nil, 0)
+	co := c.change("m1", viewchange.Config{Transfer: true}, v1, v2, 7)
+	require.Equal(t, viewchange.OK, c.run(co))
+	assert.Len(t, dropped, 2, "the first accepts to m2 and m3 were lost")
+	c.requireView(v2, three...)
+}

@@ -141,9 +141,6 @@ func (c *Change) installPage(now int64) []Send {
 	if len(entries) == 0 && !final {
 		return c.requestPages(now)
 	}
-	if len(entries) == 0 && final && c.inst.pages > 0 && c.final {
-		return c.afterInstall(now)
-	}
 	var targets []string
 	for _, m := range c.to.Masters {
 		if c.inst.ok[m] {
@@ -152,7 +149,6 @@ func (c *Change) installPage(now int64) []Send {
 	}
 	page := c.inst.pages
 	c.inst.pages++
-	c.graced = false
 	c.final = final
 	return c.send(now, phInstall, targets, func(id uint64, to string) any {
 		return &messages.Install{ReqId: id, Version: c.to.Version, Ballot: c.ballot, Incarnation: c.inst.inc[to],
@@ -270,17 +266,14 @@ func (c *Change) startCommit(now int64) []Send {
 			nodes = append(nodes, a)
 		}
 	}
-	return c.send(now, phCommit, nodes, func(id uint64, _ string) any {
-		return &messages.ViewCommit{ReqId: id, View: c.to.Proto(), Ballot: c.ballot, Installed: c.installed,
-			InstalledIncarnations: c.incs, Carried: c.carried()}
-	})
+	return c.send(now, phCommit, nodes, func(id uint64, _ string) any { return c.commitMsg(id) })
 }
 
 // onCommit counts the acknowledgements of the commit; the change ends
 // once W masters of the new view have it (the view is chosen already; the
 // others learn it from the first master that refuses them).
-func (c *Change) onCommit(msg any) []Send {
-	if a, ok := msg.(*messages.ViewAck); ok && a.GetVersion() >= c.to.Version && c.to.IsMaster(c.targets[c.lastIndex]) {
+func (c *Change) onCommit(i int, msg any) []Send {
+	if a, ok := msg.(*messages.ViewAck); ok && a.GetVersion() >= c.to.Version && c.to.IsMaster(c.targets[i]) {
 		c.acks++
 	}
 	if c.nAnswers == len(c.targets) || c.acks >= c.to.W {
@@ -292,8 +285,12 @@ func (c *Change) onCommit(msg any) []Send {
 // Commit returns the commit message of the chosen view, for nodes that
 // missed it.
 func (c *Change) Commit() *messages.ViewCommit {
-	return &messages.ViewCommit{View: c.to.Proto(), Ballot: c.ballot, Installed: c.installed, InstalledIncarnations: c.incs,
-		Carried: c.carried()}
+	return c.commitMsg(0)
+}
+
+func (c *Change) commitMsg(id uint64) *messages.ViewCommit {
+	return &messages.ViewCommit{ReqId: id, View: c.to.Proto(), Ballot: c.ballot, Installed: c.installed,
+		InstalledIncarnations: c.incs, Carried: c.carried()}
 }
 
 // carried is the newest version whose change carried state: this one if
