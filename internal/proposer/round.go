@@ -120,4 +120,3 @@ func (t tally) describe() string {
 	}
 	return s
 }
-

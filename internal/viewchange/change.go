@@ -57,15 +57,15 @@ type Change struct {
 	ballot uint64
 	call   uint64
 
-	phase     phase
-	round     uint32
-	targets   []string // the current round's addressees
-	sent      []Send   // and what they were sent
-	resent    int
-	deadline  int64
-	graced    bool // this install page has W acks; the round waits a grace for the rest
-	answered  []bool
-	nAnswers  int
+	phase    phase
+	round    uint32
+	targets  []string // the current round's addressees
+	sent     []Send   // and what they were sent
+	resent   int
+	deadline int64
+	graced   bool // this install page has W acks; the round waits a grace for the rest
+	answered []bool
+	nAnswers int
 
 	seals            map[string]*messages.SealReply // sealed masters' replies
 	higher           uint64                         // a higher view promise seen
