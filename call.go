@@ -75,7 +75,8 @@ func (n *Node) dispatch(op *proposer.Op, sends []proposer.Send) {
 }
 
 // learn sends the chosen state the call's answer rests on to every node
-// of the view, and waits (a round at most) until this node's own
+// of the view (not after a Read that found it chosen: W masters reported
+// it, and anti-entropy brings it to the rest), and waits (a round at most) until this node's own
 // lease-holder has it, so that DirtyRead, WaitFor and WaitForRelease here
 // agree with the answer.
 func (n *Node) learn(ctx context.Context, op *proposer.Op) {
@@ -85,9 +86,11 @@ func (n *Node) learn(ctx context.Context, op *proposer.Op) {
 	}
 	v, self := op.View(), n.Address()
 	msg := &messages.Learn{Entries: []*messages.Learned{chosen}}
-	for _, a := range v.Nodes() {
-		if a != self {
-			n.tell(a, msg)
+	if op.Wrote() || op.Request().Kind != proposer.Read {
+		for _, a := range v.Nodes() {
+			if a != self {
+				n.tell(a, msg)
+			}
 		}
 	}
 	for i, m := range v.Masters {

@@ -39,14 +39,14 @@ func (n *Node) Maintain(suspects, abandoned []string, voting, sealed bool) {
 	if !n.ready.Load() {
 		return
 	}
-	select {
-	case <-n.stopped:
-		return
-	default:
-	}
 	m := &n.maint
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	select {
+	case <-n.stopped: // checked under mu, which Stop closes it under: no bg.Go after bg.Wait
+		return
+	default:
+	}
 	if m.repairing == nil {
 		m.repairing = make(map[string]bool)
 	}

@@ -106,7 +106,9 @@ func Start(system *actor.ActorSystem, cfg Config) (*Node, error) {
 // node holds are not released: they expire on the other nodes.
 func (n *Node) Stop() {
 	n.stopOnce.Do(func() {
+		n.maint.mu.Lock()
 		close(n.stopped)
+		n.maint.mu.Unlock()
 		n.system.EventStream.Unsubscribe(n.sub)
 		n.bg.Wait()
 		holder.Unregister(n.system)

@@ -182,10 +182,13 @@ func (h *Holder) stop() {
 
 // publish mirrors the acceptor's view and state for the node.
 func (h *Holder) publish() {
-	h.cfg.Members.Install(h.acc.View())
+	v := h.acc.View()
+	h.cfg.Members.Install(v)
 	h.voting.Store(h.acc.Voting())
 	h.sealed.Store(h.acc.Sealed())
-	h.carried.Store(&carried{version: h.acc.View().Version, carried: h.acc.Carried()})
+	if c := (carried{version: v.Version, carried: h.acc.Carried()}); h.carried.Load() == nil || *h.carried.Load() != c {
+		h.carried.Store(&c)
+	}
 	h.keys.Store(int64(h.acc.Len()))
 }
 

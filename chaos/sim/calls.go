@@ -105,7 +105,7 @@ func (c *call) end() {
 		n.acc.Handle(n.now(), n.addr, learn) // the node learns before the call returns
 		n.armExpiry()
 		for _, a := range v.Nodes() {
-			if a != n.addr {
+			if a != n.addr && (c.op.Wrote() || c.op.Request().Kind != proposer.Read) { // as Node does
 				w.sendTo(n, a, learn)
 			}
 		}

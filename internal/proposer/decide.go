@@ -303,6 +303,7 @@ func (o *Op) onAccepted(now int64) {
 		left = max(left-(now-o.sent), 0)
 	}
 	o.chosen = &messages.Learned{Key: o.req.Key, Ballot: o.ballot, Chosen: true, State: withLease(o.proposal, left)}
+	o.wrote = true
 	o.accBy = append([]bool(nil), o.t.yes...)
 	o.node.Wrote(o.req.Key, Last{Version: o.v.Version, Next: o.ballot + 1, State: o.proposal, Sent: o.sent})
 	o.res.Commits = o.t.nYes

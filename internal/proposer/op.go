@@ -91,6 +91,7 @@ type Op struct {
 	bound       uint64   // the tenure (token) an Extend, Release or Update acts on
 	boundByRead bool     // bound was named by a quorum read of this call (not guessed from the last write)
 	pending     []uint64 // ballots of the call's own proposals whose fate is unknown
+	wrote       bool     // the chosen state was accepted in a round of this call
 	confirm     bool     // this round must write before the call answers (see fate)
 	attempts    int
 
@@ -154,10 +155,17 @@ func (o *Op) Problem() string {
 }
 
 // Chosen returns the chosen state the answer rests on, with what it had
-// left when the call decided, and which masters are known to have
-// accepted it (learns go to the others). nil when the call ended without
+// left when the call decided, and which masters are known to hold it
+// (they accepted it, or reported it). nil when the call ended without
 // one.
 func (o *Op) Chosen() (*messages.Learned, []bool) { return o.chosen, o.accBy }
+
+// Request returns what the call was asked.
+func (o *Op) Request() Request { return o.req }
+
+// Wrote reports that the chosen state was accepted in a round of this
+// call (a write, or a read's write-back), rather than found chosen.
+func (o *Op) Wrote() bool { return o.wrote }
 
 // Newer returns a newer view a master reported; the call is stalled
 // until the host calls SetView.

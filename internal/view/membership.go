@@ -26,6 +26,9 @@ func (m *Membership) Load() View { return *m.v.Load() }
 // Install replaces the view with v if v.Version is higher, and reports
 // whether it did.
 func (m *Membership) Install(v View) bool {
+	if v.Version <= m.v.Load().Version {
+		return false // the common case, without the lock
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if v.Version <= m.v.Load().Version {
