@@ -48,8 +48,9 @@ func newCluster(t testing.TB, masters, replicas []string, cfg locker.Config) *te
 	return c
 }
 
-// waitVoting waits until the masters at addrs vote (they greet each other
-// first); in a synctest bubble it takes no real time.
+// waitVoting waits until the masters at addrs vote: at once for
+// bootstrapped ones, after a rejoin for restarted ones; in a synctest
+// bubble it takes no real time.
 func (c *testCluster) waitVoting(addrs ...string) {
 	c.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
@@ -93,7 +94,7 @@ func (c *testCluster) shutdown() {
 	c.net.Shutdown()
 }
 
-// present reports whether addr's table holds key with value.
+// holds reports whether addr's table holds key with value.
 func (c *testCluster) holds(addr, key string, value []byte) bool {
 	v, err := c.node(addr).DirtyRead(key)
 	return err == nil && string(v) == string(value)
@@ -104,7 +105,7 @@ func (c *testCluster) absent(addr, key string) bool {
 	return err != nil
 }
 
-// ctx returns a context bounded by d, cancelled when the test ends.
+// ctxFor returns a context bounded by d, cancelled when the test ends.
 func ctxFor(t testing.TB, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)

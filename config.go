@@ -40,7 +40,7 @@ type Config struct {
 	// PromiseTTL is kept for compatibility and has no effect: the ballot
 	// protocol has no promises that expire.
 	//
-	// Deprecated: nothing reads it.
+	// Deprecated: only checked not to be negative.
 	PromiseTTL time.Duration
 	// MaxLease bounds the lease of Lock and ExtendLease; masters refuse
 	// longer ones. Default 1 minute.

@@ -13,8 +13,8 @@ import (
 	"github.com/protolocker/locker/lease"
 )
 
-// reservedPrefix starts the keys locker keeps for itself; user keys may
-// not start with it.
+// reservedPrefix starts keys that locker keeps out of users' hands, for
+// its own use to come; user keys may not start with it.
 const reservedPrefix = "\x00locker/"
 
 // maxKeyLen bounds a key's length in bytes.

@@ -142,10 +142,13 @@ func TestStopEndsCalls(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := newCluster(t, names("m", 3), nil, locker.Config{})
 		n := c.node("m1")
-		done := make(chan error, 1)
+		done := make(chan error, 2)
 		go func() { _, err := n.WaitFor(t.Context(), "k"); done <- err }()
+		c.net.Isolate("m1") // a write in flight: it cannot reach W
+		go func() { _, err := n.Lock(t.Context(), "w", []byte("v"), time.Minute); done <- err }()
 		synctest.Wait()
 		n.Stop()
+		assert.ErrorIs(t, <-done, locker.ErrStopped)
 		assert.ErrorIs(t, <-done, locker.ErrStopped)
 	})
 }

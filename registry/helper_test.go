@@ -48,7 +48,7 @@ func newWorld(t testing.TB, k int, opts ...registry.Option) *world {
 		require.NoError(t, err)
 		w.sys[a], w.node[a], w.reg[a] = sys, n, registry.New(n, opts...)
 	}
-	// Masters vote once they have greeted each other.
+	// Bootstrapped masters vote at once; checked, as Start promises it.
 	for _, a := range addrs {
 		require.Eventually(t, w.node[a].Voting, 10*time.Second, time.Millisecond, "%s votes", a)
 	}

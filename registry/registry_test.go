@@ -177,6 +177,12 @@ func TestUnregisterAndValidation(t *testing.T) {
 		time.Sleep(2 * lease)
 		_, ok = reg.WhereIs("x")
 		assert.False(t, ok, "not renewed after Unregister")
+		other := sys.Root.Spawn(actor.PropsFromFunc(func(actor.Context) {}))
+		require.NoError(t, reg.Register(t.Context(), "x", other), "the registry holds nothing of the old claim")
+		got, ok := reg.WhereIs("x")
+		require.True(t, ok)
+		assert.Equal(t, other.Id, got.Id)
+		require.NoError(t, reg.Unregister(t.Context(), "x"))
 
 		for _, name := range []string{"", strings.Repeat("n", registry.MaxNameLen+1)} {
 			assert.ErrorIs(t, reg.Register(t.Context(), name, pid), locker.ErrInvalid)
