@@ -17,9 +17,6 @@ func (w *World) sendTo(n *node, addr string, msg any) {
 	}
 }
 
-// send sends a reply from n to the node at addr.
-func (w *World) send(n *node, addr string, msg any) { w.sendTo(n, addr, msg) }
-
 // deliver puts msg on the wire from a to b, through the faults.
 func (w *World) deliver(a, b *node, msg any) {
 	w.stats.Messages++

@@ -186,11 +186,11 @@ func (n *node) receive(from string, msg any) {
 	case *messages.Accept:
 		n.local.Observed(m.GetKey(), m.GetBallot())
 		reply, _ := n.acc.Handle(n.now(), from, msg)
-		n.w.send(n, from, reply)
+		n.w.sendTo(n, from, reply)
 	default:
 		reply, _ := n.acc.Handle(n.now(), from, msg)
 		if reply != nil {
-			n.w.send(n, from, reply)
+			n.w.sendTo(n, from, reply)
 		}
 	}
 	n.armExpiry()
@@ -285,22 +285,13 @@ func (n *node) checkSealed() {
 	}
 	n.sealedSince = 0
 	v := n.acc.View()
-	if !v.IsMaster(n.addr) && !contains(v.Replicas, n.addr) {
+	if !v.IsMaster(n.addr) && !slices.Contains(v.Replicas, n.addr) {
 		return
 	}
 	if !n.acc.Sealed() && len(n.calls) == 0 {
 		return // it cleared up by itself
 	}
 	n.rejoin = n.startChange(v, false, n.changeDone)
-}
-
-func contains(s []string, x string) bool {
-	for _, y := range s {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 func (w *World) node(addr string) *node { return w.byAddr[addr] }

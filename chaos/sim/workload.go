@@ -45,7 +45,6 @@ type client struct {
 	id   int
 	rng  *rand.Rand
 	left int
-	busy bool
 	done bool     // it issued its last call and that call returned
 	hold *holding // mutual-exclusion workload: the tenure it holds
 }
@@ -93,7 +92,6 @@ func (c *client) next() {
 	}
 	n := alive[c.rng.IntN(len(alive))]
 	c.left--
-	c.busy = true
 	req, op := c.choose()
 	op.Client, op.Call, op.Node = c.id, w.now, n.addr
 	if w.p.Short {
@@ -173,7 +171,6 @@ func (c *client) finished(cl *call, out proposer.Outcome, res proposer.Result) {
 	if w.p.Short {
 		c.onDone(cl, op, out, res)
 	}
-	c.busy = false
 	w.after(c.rng.Int64N(int64(w.p.Think)+1), c.next)
 }
 
