@@ -64,13 +64,15 @@ func ask[T any](t *testing.T, f *fixture, msg any) T {
 	require.NoError(t, err)
 	reply, ok := r.(T)
 	require.True(t, ok, "reply %T", r)
+	f.sync(t) // the holder publishes its state after it replies
 	return reply
 }
 
 // sync waits until the holder handled everything sent before.
 func (f *fixture) sync(t *testing.T) {
 	t.Helper()
-	ask[*messages.Pong](t, f, &messages.Ping{})
+	_, err := f.sys.Root.RequestFuture(f.pid, &messages.Ping{}, time.Second).Result()
+	require.NoError(t, err)
 }
 
 func (f *fixture) prepare(key string, b uint64) *messages.Prepare {
