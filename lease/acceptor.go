@@ -35,6 +35,7 @@ type Acceptor struct {
 	vouched   map[string]*vouches
 	suspects  map[string]struct{}
 	abandoned map[string]struct{}
+	sessions  map[uint64]*session // keys attached to each session
 	reg       viewRegister
 	inst      installing           // the view change whose state it is installing
 	commit    *messages.ViewCommit // the commit of its view (nil: its configuration, or not known yet)
@@ -70,6 +71,7 @@ func New(cfg Config) *Acceptor {
 		vouched:   make(map[string]*vouches),
 		suspects:  make(map[string]struct{}),
 		abandoned: make(map[string]struct{}),
+		sessions:  make(map[uint64]*session),
 	}
 }
 

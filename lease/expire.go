@@ -34,20 +34,21 @@ func (a *Acceptor) Expire(now int64) int {
 	for a.expiry.len() > 0 && a.expiry.peek().at <= now {
 		d := a.expiry.pop()
 		r := a.keys[d.key]
-		if r == nil || r.entry == nil || r.entry.ExpiresAt > now {
-			continue // released, or extended: a later deadline is queued
+		if r == nil || r.entry == nil || r.entry.Session != 0 || r.entry.ExpiresAt > now {
+			continue // released, extended (a later deadline is queued) or attached to a session since
 		}
 		if e, ok := a.store.Get(d.key); ok && e == r.entry {
 			a.store.del(d.key)
 			n++
 			a.abandon.push(deadline{at: r.entry.ExpiresAt + a.cfg.TombstoneTTL, key: d.key})
+			a.sessionChanged(now, d.key)
 		}
 	}
 	for a.abandon.len() > 0 && a.abandon.peek().at <= now {
 		d := a.abandon.pop()
 		r := a.keys[d.key]
 		switch {
-		case r == nil || r.entry == nil || r.entry.ExpiresAt+a.cfg.TombstoneTTL > now:
+		case !a.abandonedAt(now, r):
 		case len(a.abandoned) < MaxSuspects:
 			a.abandoned[d.key] = struct{}{}
 		default:
@@ -95,7 +96,7 @@ func (a *Acceptor) Abandoned(now int64) []string {
 			break
 		}
 		delete(a.abandoned, k)
-		if r := a.keys[k]; r == nil || r.entry == nil || r.entry.ExpiresAt+a.cfg.TombstoneTTL > now {
+		if r := a.keys[k]; !a.abandonedAt(now, r) {
 			continue // written since it was marked
 		}
 		if hashKey(k)%n != uint64(i) {
@@ -106,6 +107,19 @@ func (a *Acceptor) Abandoned(now int64) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// abandonedAt reports whether a record holds a state that lapsed here
+// TombstoneTTL ago or more (one attached to a session: whose session is
+// not live here; the abandon deadline counted the time).
+func (a *Acceptor) abandonedAt(now int64, r *record) bool {
+	switch {
+	case r == nil || r.entry == nil:
+		return false
+	case r.entry.Session != 0:
+		return a.lapsed(now, r)
+	}
+	return r.entry.ExpiresAt+a.cfg.TombstoneTTL <= now
 }
 
 func hashKey(k string) uint64 {

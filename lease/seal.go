@@ -176,11 +176,15 @@ func (a *Acceptor) replace(now int64, key string, r *record, b uint64, st *messa
 		a.set(now, key, r, b, st, false)
 		return
 	}
+	if r.entry != nil && r.entry.Session != 0 {
+		a.detach(key, r.entry.Session)
+	}
 	r.accepted, r.origin, r.base, r.tbase, r.ended, r.chosen, r.entry = 0, 0, 0, 0, 0, false, nil
 	r.heldBy = r.heldBy[:0]
 	a.store.del(key)
 	a.markIdle(now, key, r)
 	a.log.add(key, r)
+	a.sessionChanged(now, key)
 }
 
 // drop forgets key, raising the floor to its ballots.

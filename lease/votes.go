@@ -23,7 +23,9 @@ func (a *Acceptor) prepare(now int64, m *messages.Prepare) *messages.Vote {
 		r = a.create(now, key)
 	}
 	r.promised = b
-	return &messages.Vote{ReqId: m.GetReqId(), Status: messages.Status_STATUS_OK, Accepted: r.accepted, State: r.report(now)}
+	v := &messages.Vote{ReqId: m.GetReqId(), Status: messages.Status_STATUS_OK, Accepted: r.accepted, State: r.report(now)}
+	a.sessionReport(now, r, v)
+	return v
 }
 
 // accept takes the proposal of ballot b when b is at least the promise and
@@ -73,6 +75,7 @@ func (a *Acceptor) read(now int64, m *messages.ReadRequest) *messages.Vote {
 	v := &messages.Vote{ReqId: m.GetReqId(), Status: messages.Status_STATUS_OK}
 	if r := a.keys[m.GetKey()]; r != nil {
 		v.Accepted, v.State = r.accepted, r.report(now)
+		a.sessionReport(now, r, v)
 	}
 	return v
 }
@@ -100,7 +103,8 @@ func (a *Acceptor) high(r *record) uint64 {
 func badKey(key string) bool { return key == "" || len(key) > MaxKeyLen }
 
 // goodProposal checks a proposed state: a held one has a value, a token,
-// an origin and a lease within (0, MaxLease]; a free one an origin.
+// an origin and a lease within (0, MaxLease] or a session; a free one an
+// origin.
 func (a *Acceptor) goodProposal(st *messages.State) bool { return a.goodState(st, 1) }
 
 // goodCopy checks a state copied from another acceptor (learn, sync,
@@ -114,7 +118,13 @@ func (a *Acceptor) goodState(st *messages.State, minLease int64) bool {
 	if !st.GetHeld() {
 		return true
 	}
-	return st.GetValue() != nil && st.GetToken() != 0 && st.GetLeaseNs() >= minLease && a.leaseOK(st.GetLeaseNs())
+	if st.GetValue() == nil || st.GetToken() == 0 {
+		return false
+	}
+	if st.GetSession() != 0 {
+		return true // it lives with its session: its own lease is unused
+	}
+	return st.GetLeaseNs() >= minLease && a.leaseOK(st.GetLeaseNs())
 }
 
 func (a *Acceptor) leaseOK(ns int64) bool {
@@ -144,9 +154,21 @@ func (a *Acceptor) markIdle(now int64, key string, r *record) {
 // set makes st, accepted at ballot b, the key's state, publishes it and
 // logs the change.
 func (a *Acceptor) set(now int64, key string, r *record, b uint64, st *messages.State, chosen bool) {
+	if r.entry != nil && r.entry.Session != 0 {
+		a.detach(key, r.entry.Session)
+	}
 	r.accepted, r.origin, r.base, r.tbase, r.chosen = b, st.GetOrigin(), st.GetBase(), st.GetTenureBase(), chosen
 	r.ended, r.heldBy = 0, r.heldBy[:0]
-	if st.GetHeld() {
+	switch {
+	case st.GetHeld() && st.GetSession() != 0:
+		r.entry = &Entry{Value: st.GetValue(), Token: st.GetToken(), Session: st.GetSession()}
+		if a.attach(now, key, st.GetSession()).up {
+			a.store.set(key, r.entry)
+		} else {
+			a.store.del(key)
+			a.abandon.push(deadline{at: now + a.cfg.TombstoneTTL, key: key})
+		}
+	case st.GetHeld():
 		r.entry = &Entry{Value: st.GetValue(), Token: st.GetToken(), ExpiresAt: now + st.GetLeaseNs()}
 		if r.entry.ExpiresAt > now {
 			a.store.set(key, r.entry)
@@ -156,18 +178,20 @@ func (a *Acceptor) set(now int64, key string, r *record, b uint64, st *messages.
 			a.store.del(key)
 			a.abandon.push(deadline{at: r.entry.ExpiresAt + a.cfg.TombstoneTTL, key: key})
 		}
-	} else {
+	default:
 		r.entry, r.ended = nil, st.GetToken()
 		a.store.del(key)
 		a.markIdle(now, key, r)
 	}
 	a.log.add(key, r)
 	delete(a.suspects, key)
+	a.sessionChanged(now, key)
 }
 
 // report is the key's accepted state as sent in a vote, a sync or a dump:
-// a held state's lease is what is left now (0 once expired here). nil
-// when nothing is accepted.
+// a held state's lease is what is left now (0 once expired here; 0 for a
+// state attached to a session, which has no lease of its own). nil when
+// nothing is accepted.
 func (r *record) report(now int64) *messages.State {
 	switch {
 	case r.accepted == 0:
@@ -175,6 +199,10 @@ func (r *record) report(now int64) *messages.State {
 	case r.entry == nil:
 		return &messages.State{Origin: r.origin, Base: r.base, Token: r.ended, TenureBase: r.tbase}
 	}
-	return &messages.State{Held: true, Value: r.entry.Value, Token: r.entry.Token, Origin: r.origin,
-		LeaseNs: max(r.entry.ExpiresAt-now, 0), Base: r.base, TenureBase: r.tbase}
+	st := &messages.State{Held: true, Value: r.entry.Value, Token: r.entry.Token, Origin: r.origin,
+		Base: r.base, TenureBase: r.tbase, Session: r.entry.Session}
+	if r.entry.Session == 0 {
+		st.LeaseNs = max(r.entry.ExpiresAt-now, 0)
+	}
+	return st
 }

@@ -166,6 +166,7 @@ type State struct {
 	LeaseNs       int64                  `protobuf:"varint,5,opt,name=lease_ns,json=leaseNs,proto3" json:"lease_ns,omitempty"`          // in a proposal: the lease to count from acceptance; in a report: what is left (0: expired)
 	Base          uint64                 `protobuf:"varint,6,opt,name=base,proto3" json:"base,omitempty"`                               // ballot of the newest state its writer read (what it was computed from)
 	TenureBase    uint64                 `protobuf:"varint,7,opt,name=tenure_base,json=tenureBase,proto3" json:"tenure_base,omitempty"` // held: the base of the write that started the tenure
+	Session       uint64                 `protobuf:"varint,8,opt,name=session,proto3" json:"session,omitempty"`                         // held: the session it is attached to (0: none); it lives while the session does, lease_ns unused
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -245,6 +246,13 @@ func (x *State) GetBase() uint64 {
 func (x *State) GetTenureBase() uint64 {
 	if x != nil {
 		return x.TenureBase
+	}
+	return 0
+}
+
+func (x *State) GetSession() uint64 {
+	if x != nil {
+		return x.Session
 	}
 	return 0
 }
@@ -492,15 +500,17 @@ func (x *ReadRequest) GetViewHash() uint64 {
 
 // Vote answers Prepare, Accept and ReadRequest.
 type Vote struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ReqId         uint64                 `protobuf:"varint,1,opt,name=req_id,json=reqId,proto3" json:"req_id,omitempty"`
-	Status        Status                 `protobuf:"varint,2,opt,name=status,proto3,enum=locker.Status" json:"status,omitempty"`
-	Promised      uint64                 `protobuf:"varint,3,opt,name=promised,proto3" json:"promised,omitempty"` // the acceptor's promise for the key (on REJECTED)
-	Accepted      uint64                 `protobuf:"varint,4,opt,name=accepted,proto3" json:"accepted,omitempty"` // ballot of its accepted state; 0: none
-	State         *State                 `protobuf:"bytes,5,opt,name=state,proto3" json:"state,omitempty"`        // its accepted state (prepare, read)
-	View          *View                  `protobuf:"bytes,6,opt,name=view,proto3" json:"view,omitempty"`          // its view (WRONG_VIEW)
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	ReqId           uint64                 `protobuf:"varint,1,opt,name=req_id,json=reqId,proto3" json:"req_id,omitempty"`
+	Status          Status                 `protobuf:"varint,2,opt,name=status,proto3,enum=locker.Status" json:"status,omitempty"`
+	Promised        uint64                 `protobuf:"varint,3,opt,name=promised,proto3" json:"promised,omitempty"`                                      // the acceptor's promise for the key (on REJECTED)
+	Accepted        uint64                 `protobuf:"varint,4,opt,name=accepted,proto3" json:"accepted,omitempty"`                                      // ballot of its accepted state; 0: none
+	State           *State                 `protobuf:"bytes,5,opt,name=state,proto3" json:"state,omitempty"`                                             // its accepted state (prepare, read)
+	View            *View                  `protobuf:"bytes,6,opt,name=view,proto3" json:"view,omitempty"`                                               // its view (WRONG_VIEW)
+	SessionAccepted uint64                 `protobuf:"varint,7,opt,name=session_accepted,json=sessionAccepted,proto3" json:"session_accepted,omitempty"` // state attached to a session: the ballot of its session's state here (0: none)
+	SessionState    *State                 `protobuf:"bytes,8,opt,name=session_state,json=sessionState,proto3" json:"session_state,omitempty"`           // and that state
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Vote) Reset() {
@@ -571,6 +581,20 @@ func (x *Vote) GetState() *State {
 func (x *Vote) GetView() *View {
 	if x != nil {
 		return x.View
+	}
+	return nil
+}
+
+func (x *Vote) GetSessionAccepted() uint64 {
+	if x != nil {
+		return x.SessionAccepted
+	}
+	return 0
+}
+
+func (x *Vote) GetSessionState() *State {
+	if x != nil {
+		return x.SessionState
 	}
 	return nil
 }
@@ -1900,7 +1924,7 @@ const file_locker_proto_rawDesc = "" +
 	"\aversion\x18\x01 \x01(\x04R\aversion\x12\x18\n" +
 	"\amasters\x18\x02 \x03(\tR\amasters\x12\x1a\n" +
 	"\breplicas\x18\x03 \x03(\tR\breplicas\x12\f\n" +
-	"\x01w\x18\x04 \x01(\rR\x01w\"\xaf\x01\n" +
+	"\x01w\x18\x04 \x01(\rR\x01w\"\xc9\x01\n" +
 	"\x05State\x12\x12\n" +
 	"\x04held\x18\x01 \x01(\bR\x04held\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\fR\x05value\x12\x14\n" +
@@ -1909,7 +1933,8 @@ const file_locker_proto_rawDesc = "" +
 	"\blease_ns\x18\x05 \x01(\x03R\aleaseNs\x12\x12\n" +
 	"\x04base\x18\x06 \x01(\x04R\x04base\x12\x1f\n" +
 	"\vtenure_base\x18\a \x01(\x04R\n" +
-	"tenureBase\"\x8a\x01\n" +
+	"tenureBase\x12\x18\n" +
+	"\asession\x18\b \x01(\x04R\asession\"\x8a\x01\n" +
 	"\aPrepare\x12\x15\n" +
 	"\x06req_id\x18\x01 \x01(\x04R\x05reqId\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\x12\x16\n" +
@@ -1928,14 +1953,16 @@ const file_locker_proto_rawDesc = "" +
 	"\x06req_id\x18\x01 \x01(\x04R\x05reqId\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\x12!\n" +
 	"\fview_version\x18\x03 \x01(\x04R\vviewVersion\x12\x1b\n" +
-	"\tview_hash\x18\x04 \x01(\x04R\bviewHash\"\xc4\x01\n" +
+	"\tview_hash\x18\x04 \x01(\x04R\bviewHash\"\xa3\x02\n" +
 	"\x04Vote\x12\x15\n" +
 	"\x06req_id\x18\x01 \x01(\x04R\x05reqId\x12&\n" +
 	"\x06status\x18\x02 \x01(\x0e2\x0e.locker.StatusR\x06status\x12\x1a\n" +
 	"\bpromised\x18\x03 \x01(\x04R\bpromised\x12\x1a\n" +
 	"\baccepted\x18\x04 \x01(\x04R\baccepted\x12#\n" +
 	"\x05state\x18\x05 \x01(\v2\r.locker.StateR\x05state\x12 \n" +
-	"\x04view\x18\x06 \x01(\v2\f.locker.ViewR\x04view\"p\n" +
+	"\x04view\x18\x06 \x01(\v2\f.locker.ViewR\x04view\x12)\n" +
+	"\x10session_accepted\x18\a \x01(\x04R\x0fsessionAccepted\x122\n" +
+	"\rsession_state\x18\b \x01(\v2\r.locker.StateR\fsessionState\"p\n" +
 	"\aLearned\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x16\n" +
 	"\x06ballot\x18\x02 \x01(\x04R\x06ballot\x12#\n" +
@@ -2095,28 +2122,29 @@ var file_locker_proto_depIdxs = []int32{
 	0,  // 1: locker.Vote.status:type_name -> locker.Status
 	2,  // 2: locker.Vote.state:type_name -> locker.State
 	1,  // 3: locker.Vote.view:type_name -> locker.View
-	2,  // 4: locker.Learned.state:type_name -> locker.State
-	7,  // 5: locker.Learn.entries:type_name -> locker.Learned
-	0,  // 6: locker.SyncReply.status:type_name -> locker.Status
-	7,  // 7: locker.SyncReply.entries:type_name -> locker.Learned
-	1,  // 8: locker.SyncReply.view:type_name -> locker.View
-	21, // 9: locker.SyncReply.commit:type_name -> locker.ViewCommit
-	0,  // 10: locker.SealReply.status:type_name -> locker.Status
-	1,  // 11: locker.SealReply.accepted:type_name -> locker.View
-	1,  // 12: locker.SealReply.view:type_name -> locker.View
-	2,  // 13: locker.DumpEntry.state:type_name -> locker.State
-	0,  // 14: locker.DumpPage.status:type_name -> locker.Status
-	14, // 15: locker.DumpPage.entries:type_name -> locker.DumpEntry
-	14, // 16: locker.Install.entries:type_name -> locker.DumpEntry
-	0,  // 17: locker.InstallAck.status:type_name -> locker.Status
-	1,  // 18: locker.ViewAccept.view:type_name -> locker.View
-	0,  // 19: locker.ViewAccepted.status:type_name -> locker.Status
-	1,  // 20: locker.ViewCommit.view:type_name -> locker.View
-	21, // [21:21] is the sub-list for method output_type
-	21, // [21:21] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	2,  // 4: locker.Vote.session_state:type_name -> locker.State
+	2,  // 5: locker.Learned.state:type_name -> locker.State
+	7,  // 6: locker.Learn.entries:type_name -> locker.Learned
+	0,  // 7: locker.SyncReply.status:type_name -> locker.Status
+	7,  // 8: locker.SyncReply.entries:type_name -> locker.Learned
+	1,  // 9: locker.SyncReply.view:type_name -> locker.View
+	21, // 10: locker.SyncReply.commit:type_name -> locker.ViewCommit
+	0,  // 11: locker.SealReply.status:type_name -> locker.Status
+	1,  // 12: locker.SealReply.accepted:type_name -> locker.View
+	1,  // 13: locker.SealReply.view:type_name -> locker.View
+	2,  // 14: locker.DumpEntry.state:type_name -> locker.State
+	0,  // 15: locker.DumpPage.status:type_name -> locker.Status
+	14, // 16: locker.DumpPage.entries:type_name -> locker.DumpEntry
+	14, // 17: locker.Install.entries:type_name -> locker.DumpEntry
+	0,  // 18: locker.InstallAck.status:type_name -> locker.Status
+	1,  // 19: locker.ViewAccept.view:type_name -> locker.View
+	0,  // 20: locker.ViewAccepted.status:type_name -> locker.Status
+	1,  // 21: locker.ViewCommit.view:type_name -> locker.View
+	22, // [22:22] is the sub-list for method output_type
+	22, // [22:22] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_locker_proto_init() }

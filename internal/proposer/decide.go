@@ -24,40 +24,64 @@ const (
 	classExpired
 )
 
-func classOf(st *messages.State) int {
+func classOf(st *messages.State, left int64) int {
 	switch {
 	case !st.GetHeld():
 		return classFree
-	case st.GetLeaseNs() > 0:
+	case left > 0:
 		return classLive
 	}
 	return classExpired
 }
 
-func (o *Op) summarize() summary {
-	var s summary
+// summarize sums up the round's answers. A newest state attached to a
+// session is judged by what W masters say of the session; ok is false
+// when the answers do not tell (session), and a session read must.
+func (o *Op) summarize() (s summary, session uint64, ok bool) {
+	var high uint64
+	var newest *messages.State
+	for _, v := range o.votes {
+		if a := v.GetAccepted(); a > high {
+			high, newest = a, v.GetState()
+		}
+	}
+	var sessLeft int64
+	if id := newest.GetSession(); newest.GetHeld() && id != 0 {
+		if sessLeft, ok = o.sessionLeft(id); !ok {
+			return summary{}, id, false
+		}
+	}
+	// What a reported state has left: its own lease, or its session's
+	// (only the newest state's session is judged; an older state is
+	// never the newest, nor uniform with it).
+	leftOf := func(st *messages.State) int64 {
+		if st.GetSession() != 0 {
+			return sessLeft
+		}
+		return st.GetLeaseNs()
+	}
 	for k, v := range o.votes {
 		a, st := v.GetAccepted(), v.GetState()
 		if a == 0 {
 			st = nil
 		}
 		if k == 0 {
-			s = summary{high: a, st: st, left: st.GetLeaseNs(), uniform: classOf(st) != classExpired}
+			s = summary{high: a, st: st, left: leftOf(st), uniform: classOf(st, leftOf(st)) != classExpired}
 			continue
 		}
 		first := o.votes[0]
-		if a != first.GetAccepted() || classOf(st) != classOf(first.GetState()) {
+		if a != first.GetAccepted() || classOf(st, leftOf(st)) != classOf(first.GetState(), leftOf(first.GetState())) {
 			s.uniform = false
 		}
 		switch {
 		case a > s.high:
-			s.high, s.st, s.left = a, st, st.GetLeaseNs()
+			s.high, s.st, s.left = a, st, leftOf(st)
 		case a == s.high:
-			s.left = min(s.left, st.GetLeaseNs())
+			s.left = min(s.left, leftOf(st))
 		}
 	}
 	s.held = s.st.GetHeld() && s.left > 0
-	return s
+	return s, 0, true
 }
 
 // writeBack is the state to write back for s at ballot b: a live tenure
@@ -75,7 +99,10 @@ func (s summary) writeBack(b uint64) *messages.State {
 // onRead handles W answers to a read round: a uniform picture is the
 // answer; otherwise the call reads again with a prepare and writes back.
 func (o *Op) onRead(now int64) []Send {
-	s := o.summarize()
+	s, id, ok := o.summarize()
+	if !ok {
+		return o.startSessionRead(now, id)
+	}
 	switch {
 	case o.req.Kind == Lock && s.uniform && s.held:
 		o.finishOn(now, s, answer{out: Locked, res: Result{Token: s.st.GetToken()}})
@@ -98,7 +125,10 @@ func (o *Op) readAnswer(s summary) answer {
 // writes or answers.
 func (o *Op) onPromised(now int64) []Send {
 	o.res.Votes = o.t.nYes
-	s := o.summarize()
+	s, id, ok := o.summarize()
+	if !ok {
+		return o.startSessionRead(now, id)
+	}
 	if o.req.Kind == Read {
 		if o.req.Repair {
 			return o.startAccept(now, s.writeBack(o.ballot), o.readAnswer(s))
@@ -226,8 +256,7 @@ func (o *Op) decide(now int64, s summary, p uint64) []Send {
 		if s.held {
 			return o.answerOn(now, s, answer{out: Locked, res: Result{Token: s.st.GetToken()}})
 		}
-		return o.startAccept(now, &messages.State{Held: true, Value: o.req.Value, Token: b, Origin: b, LeaseNs: o.req.Lease,
-			Base: s.high, TenureBase: s.high}, answer{})
+		return o.startAccept(now, o.lockState(b, s.high), answer{})
 	case Update, Extend:
 		switch {
 		case !s.held:
@@ -235,11 +264,12 @@ func (o *Op) decide(now int64, s summary, p uint64) []Send {
 		case !o.ours(s):
 			return o.answerOn(now, s, o.notOwner(s))
 		case o.req.Kind == Update:
-			return o.startAccept(now, &messages.State{Held: true, Value: o.req.Value, Token: b, Origin: b, LeaseNs: s.left,
-				Base: s.high, TenureBase: s.high}, answer{})
+			return o.startAccept(now, withLease(&messages.State{Held: true, Value: o.req.Value, Token: b, Origin: b,
+				Base: s.high, TenureBase: s.high, Session: s.st.GetSession()}, s.left), answer{})
 		}
-		return o.startAccept(now, &messages.State{Held: true, Value: s.st.GetValue(), Token: o.bound, Origin: b, LeaseNs: o.req.Lease,
-			Base: s.high, TenureBase: s.st.GetTenureBase()}, answer{})
+		// An attached tenure stays attached: it lives with its session.
+		return o.startAccept(now, withLease(&messages.State{Held: true, Value: s.st.GetValue(), Token: o.bound, Origin: b,
+			Base: s.high, TenureBase: s.st.GetTenureBase(), Session: s.st.GetSession()}, o.req.Lease), answer{})
 	case Release:
 		switch {
 		case o.ours(s):
@@ -351,9 +381,20 @@ func (o *Op) want() []byte {
 }
 
 // withLease is a copy of st with left as its lease: what a held state has
-// left at some moment. Every field is copied, so a field added to State
-// travels too.
+// left at some moment (nothing for a state attached to a session, which
+// has no lease of its own). Every field is copied, so a field added to
+// State travels too.
 func withLease(st *messages.State, left int64) *messages.State {
+	if st.GetSession() != 0 {
+		left = 0
+	}
 	return &messages.State{Held: st.GetHeld(), Value: st.GetValue(), Token: st.GetToken(), Origin: st.GetOrigin(),
-		LeaseNs: left, Base: st.GetBase(), TenureBase: st.GetTenureBase()}
+		LeaseNs: left, Base: st.GetBase(), TenureBase: st.GetTenureBase(), Session: st.GetSession()}
+}
+
+// lockState is the new tenure a Lock proposes at ballot b, computed from
+// the state of ballot base.
+func (o *Op) lockState(b, base uint64) *messages.State {
+	return withLease(&messages.State{Held: true, Value: o.req.Value, Token: b, Origin: b, Base: base, TenureBase: base,
+		Session: o.req.Session}, o.req.Lease)
 }

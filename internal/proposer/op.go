@@ -43,6 +43,9 @@ type Request struct {
 	Value    []byte // Lock, Extend, Release: the holder's value; Update: the new value
 	Expected []byte // Update: the value it replaces
 	Lease    int64  // Lock, Extend: ns
+	// Session attaches a Lock's tenure to a session (0: none): it lives
+	// while the session does, and Lease is unused.
+	Session uint64
 	// Repair makes a Read write the newest state back to every master
 	// whatever the replies (the anti-entropy repair of a key whose masters
 	// disagree).
@@ -103,6 +106,9 @@ type Op struct {
 	accBy   []bool            // masters that accepted it
 	problem string            // why the call failed, for the error message
 	lost    tally             // the last round lost, described on demand
+
+	sess   verdict // what W masters said of the session of the state this round judges
+	paused paused  // the round a session read interrupted
 }
 
 type phase uint8
@@ -112,6 +118,7 @@ const (
 	phRead
 	phPrepare
 	phAccept
+	phSession // reading the register of a session (see session.go)
 	phWait // backing off
 	phStale
 	phDone
@@ -248,7 +255,7 @@ func (o *Op) Step(now int64, msg any) []Send {
 }
 
 func (o *Op) inRound() bool {
-	return o.phase == phRead || o.phase == phPrepare || o.phase == phAccept
+	return o.phase == phRead || o.phase == phPrepare || o.phase == phAccept || o.phase == phSession
 }
 
 // note records what a refusal says: a higher ballot to move past, a newer
@@ -306,6 +313,7 @@ func (o *Op) send(now int64, phase phase, build func(id uint64) any) []Send {
 }
 
 func (o *Op) startRead(now int64) []Send {
+	o.sess = verdict{}
 	return o.send(now, phRead, func(id uint64) any {
 		return &messages.ReadRequest{ReqId: id, Key: o.req.Key, ViewVersion: o.v.Version, ViewHash: o.v.Hash()}
 	})
@@ -314,7 +322,7 @@ func (o *Op) startRead(now int64) []Send {
 func (o *Op) startPrepare(now int64) []Send {
 	o.attempts++
 	o.ballot = o.node.Ballot()
-	o.fast = false
+	o.fast, o.sess = false, verdict{}
 	return o.send(now, phPrepare, func(id uint64) any {
 		return &messages.Prepare{ReqId: id, Key: o.req.Key, Ballot: o.ballot, ViewVersion: o.v.Version, ViewHash: o.v.Hash()}
 	})
@@ -357,6 +365,8 @@ func (o *Op) evaluate(now int64) []Send {
 			return o.onPromised(now)
 		case phAccept:
 			o.onAccepted(now)
+		case phSession:
+			return o.onSessionRead(now)
 		}
 		return nil
 	case quorum.Lost:

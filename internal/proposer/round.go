@@ -13,8 +13,8 @@ import (
 // way; a call that would answer without writing reads first.
 func (o *Op) tryFast(now int64) []Send {
 	l, ok := o.node.Take(o.req.Key)
-	if !ok || l.Version != o.v.Version || l.State == nil {
-		return nil
+	if !ok || l.Version != o.v.Version || l.State == nil || (l.State.GetHeld() && l.State.GetSession() != 0) {
+		return nil // nothing known, or a tenure that lives with its session: whether it does, W masters say
 	}
 	left := l.left(now)
 	held := left > 0
@@ -25,7 +25,7 @@ func (o *Op) tryFast(now int64) []Send {
 		if held {
 			return nil
 		}
-		st = &messages.State{Held: true, Value: o.req.Value, Token: b, Origin: b, LeaseNs: o.req.Lease, Base: base, TenureBase: base}
+		st = o.lockState(b, base)
 	case Update:
 		if !held || !bytes.Equal(l.State.GetValue(), o.req.Expected) {
 			return nil

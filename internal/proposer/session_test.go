@@ -1,0 +1,129 @@
+package proposer_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/protolocker/locker/internal/proposer"
+	"github.com/protolocker/locker/lease"
+)
+
+const sessionID = 9
+
+var sessionKey = lease.SessionKey(sessionID)
+
+func attachedLock(key, value string) proposer.Request {
+	return proposer.Request{Kind: proposer.Lock, Key: key, Value: []byte(value), Session: sessionID}
+}
+
+// openSession locks the session's register from n and attaches key to it
+// for value.
+func (c *cluster) openSession(n *node, key, value string) uint64 {
+	c.t.Helper()
+	c.mustLock(n, sessionKey, "owner")
+	out, res, cl := c.do(n, attachedLock(key, value))
+	require.Equal(c.t, proposer.OK, out, cl.op.Problem())
+	return res.Token
+}
+
+// readsOf counts the read rounds of a call that read key.
+func readsOf(cl *call, key string) int {
+	seen := map[uint32]bool{}
+	for _, m := range sentOf[readMsg](cl) {
+		if m.GetKey() == key {
+			seen[uint32(m.GetReqId())] = true
+		}
+	}
+	return len(seen) / 3 // three masters per round
+}
+
+func TestAttachedTenureIsLockedWhileItsSessionLives(t *testing.T) {
+	c := newCluster(t, 3)
+	p1 := c.node("p1", 1)
+	tok := c.openSession(p1, "k", "a")
+	c.advance(4e9)
+	out, _, _ := c.do(p1, extendReq(sessionKey, "owner", leaseNs))
+	require.Equal(t, proposer.OK, out)
+	c.advance(2e9) // past the session's first lease, within its renewal
+
+	out, res, cl := c.do(c.node("p2", 2), lockReq("k", "b"))
+	assert.Equal(t, proposer.Locked, out)
+	assert.Equal(t, tok, res.Token)
+	assert.Zero(t, readsOf(cl, sessionKey), "every answer reported the session")
+}
+
+// A master whose copy of the session missed a renewal reports the key's
+// tenure with a session that expired there; the master that holds the
+// renewal has no copy of the tenure. The call reads the session from W
+// masters before it judges the tenure, and finds it live.
+func TestAttachedTenureIsJudgedBySessionOnWMastersNotOne(t *testing.T) {
+	c := newCluster(t, 3)
+	p1 := c.node("p1", 1)
+	c.mustLock(p1, sessionKey, "owner")
+	c.net = dropTo[acceptMsg]("m3")
+	out, _, _ := c.do(p1, attachedLock("k", "a")) // on m1, m2
+	require.Equal(t, proposer.OK, out)
+	c.advance(4e9)
+	c.net = dropTo[acceptMsg]("m1")
+	out, _, _ = c.do(p1, extendReq(sessionKey, "owner", leaseNs)) // on m2, m3
+	require.Equal(t, proposer.OK, out)
+	c.advance(2e9)
+	_, st := c.state("m1", sessionKey)
+	require.Zero(t, st.GetLeaseNs(), "m1's copy of the session expired")
+
+	c.net = silence("m2") // the call hears m1 (tenure, stale session) and m3 (no tenure, live session)
+	out, _, cl := c.do(c.node("p2", 2), lockReq("k", "b"))
+	assert.Equal(t, proposer.Locked, out, cl.op.Problem())
+	assert.Equal(t, 1, readsOf(cl, sessionKey), "it read the session on W masters")
+}
+
+func TestAttachedTenureEndsWithItsSession(t *testing.T) {
+	c := newCluster(t, 3)
+	p1 := c.node("p1", 1)
+	tok := c.openSession(p1, "k", "a")
+	c.advance(leaseNs + ms) // never renewed
+
+	out, res, cl := c.do(c.node("p2", 2), lockReq("k", "b"))
+	require.Equal(t, proposer.OK, out, cl.op.Problem())
+	assert.Greater(t, res.Token, tok)
+	c.requireHeld("k", "b", res.Token)
+}
+
+func TestReleasedSessionFreesItsTenures(t *testing.T) {
+	c := newCluster(t, 3)
+	p1 := c.node("p1", 1)
+	c.openSession(p1, "k", "a")
+	out, _, _ := c.do(p1, releaseReq(sessionKey, "owner"))
+	require.Equal(t, proposer.OK, out)
+
+	out, res, _ := c.do(p1, readReq("k"))
+	require.Equal(t, proposer.OK, out)
+	assert.False(t, res.Found, "its session is released")
+	c.requireFree("k") // the read wrote the tenure's end
+}
+
+func TestAttachedLockTakesNoOneRoundPathOverItsOwnTenure(t *testing.T) {
+	c := newCluster(t, 3)
+	p1 := c.node("p1", 1)
+	tok := c.openSession(p1, "k", "a")
+	// p1 wrote k last, but whether its tenure lives only W masters say.
+	out, res, cl := c.do(p1, lockReq("k", "b"))
+	assert.Equal(t, proposer.Locked, out)
+	assert.Equal(t, tok, res.Token)
+	assert.Equal(t, 1, rounds[prepareMsg](cl))
+}
+
+func TestUpdateKeepsTheTenureAttached(t *testing.T) {
+	c := newCluster(t, 3)
+	p1 := c.node("p1", 1)
+	c.openSession(p1, "k", "a")
+	out, res, _ := c.do(p1, updateReq("k", "a", "b"))
+	require.Equal(t, proposer.OK, out)
+	for _, m := range c.names {
+		_, st := c.state(m, "k")
+		assert.Equal(t, uint64(sessionID), st.GetSession(), m)
+		assert.Equal(t, res.Token, st.GetToken(), m)
+	}
+}
