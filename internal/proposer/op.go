@@ -119,7 +119,7 @@ const (
 	phPrepare
 	phAccept
 	phSession // reading the register of a session (see session.go)
-	phWait // backing off
+	phWait    // backing off
 	phStale
 	phDone
 )
