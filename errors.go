@@ -32,6 +32,12 @@ var (
 	// retried with the same value that finds the key held by that value
 	// was the one that took effect.
 	ErrIndeterminate error = indeterminate{}
+	// ErrSessionLost: a session could not be renewed in time (its Done
+	// closed before it could expire on a master), or the masters hold it
+	// expired.
+	ErrSessionLost = errors.New("locker: session lost")
+	// ErrSessionClosed: the session was closed.
+	ErrSessionClosed = errors.New("locker: session closed")
 )
 
 type indeterminate struct{}

@@ -117,6 +117,20 @@ func (n *Node) Stop() {
 	})
 }
 
+// goBackground runs f on a goroutine that Stop waits for; false, and
+// nothing run, once the node is stopped.
+func (n *Node) goBackground(f func()) bool {
+	n.maint.mu.Lock()
+	defer n.maint.mu.Unlock()
+	select {
+	case <-n.stopped: // checked under mu, which Stop closes it under: no bg.Go after bg.Wait
+		return false
+	default:
+	}
+	n.bg.Go(f)
+	return true
+}
+
 // System returns the actor system the node runs on.
 func (n *Node) System() *actor.ActorSystem { return n.system }
 

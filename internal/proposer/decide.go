@@ -218,9 +218,19 @@ func (o *Op) bind(s summary) {
 		return
 	}
 	o.bound, o.boundByRead = 0, true
-	if s.held && bytes.Equal(s.st.GetValue(), o.want()) {
+	if s.held && o.owns(s.st) {
 		o.bound = s.st.GetToken()
 	}
+}
+
+// owns reports whether a held state is the caller's: it holds the value
+// the call expects, or, for a Release by session, it is attached to the
+// session.
+func (o *Op) owns(st *messages.State) bool {
+	if o.req.Kind == Release && o.req.Session != 0 {
+		return st.GetSession() == o.req.Session
+	}
+	return bytes.Equal(st.GetValue(), o.want())
 }
 
 // ours reports that s is the live tenure the call is bound to.
@@ -274,7 +284,7 @@ func (o *Op) decide(now int64, s summary, p uint64) []Send {
 		switch {
 		case o.ours(s):
 			return o.startAccept(now, &messages.State{Origin: b, Base: s.high, Token: o.bound, TenureBase: s.st.GetTenureBase()}, answer{})
-		case s.held && !bytes.Equal(s.st.GetValue(), o.req.Value):
+		case s.held && !o.owns(s.st):
 			return o.answerOn(now, s, o.notOwner(s))
 		}
 		return o.answerOn(now, s, answer{out: OK}) // free, or the bound tenure is gone

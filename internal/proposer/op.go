@@ -44,7 +44,8 @@ type Request struct {
 	Expected []byte // Update: the value it replaces
 	Lease    int64  // Lock, Extend: ns
 	// Session attaches a Lock's tenure to a session (0: none): it lives
-	// while the session does, and Lease is unused.
+	// while the session does, and Lease is unused. A Release with a
+	// Session acts on the tenure attached to it, whatever its value.
 	Session uint64
 	// Repair makes a Read write the newest state back to every master
 	// whatever the replies (the anti-entropy repair of a key whose masters

@@ -127,3 +127,17 @@ func TestUpdateKeepsTheTenureAttached(t *testing.T) {
 		assert.Equal(t, res.Token, st.GetToken(), m)
 	}
 }
+
+func TestReleaseBySessionActsOnTheAttachedTenure(t *testing.T) {
+	c := newCluster(t, 3)
+	p1 := c.node("p1", 1)
+	c.openSession(p1, "k", "a")
+	rel := proposer.Request{Kind: proposer.Release, Key: "k", Session: sessionID + 1}
+	out, _, _ := c.do(p1, rel)
+	assert.Equal(t, proposer.NotOwner, out, "attached to another session")
+
+	rel.Session = sessionID
+	out, _, cl := c.do(p1, rel)
+	require.Equal(t, proposer.OK, out, cl.op.Problem())
+	c.requireFree("k")
+}
