@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -46,14 +47,9 @@ func (n *Node) NewSession(ctx context.Context, ttl time.Duration) (*Session, err
 	case ttl > n.cfg.MaxLease:
 		return nil, fmt.Errorf("%w: session TTL %v exceeds MaxLease %v", ErrInvalid, ttl, n.cfg.MaxLease)
 	}
-	// A ballot is unique cluster-wide: no two sessions share an id, and an
-	// id is never used again.
-	id := n.local.Ballot()
-	s := &Session{n: n, id: id, key: lease.SessionKey(id), value: []byte(n.Address()), ttl: ttl,
-		margin: SessionMargin(ttl), done: make(chan struct{}), quit: make(chan struct{})}
-	sent := time.Now()
-	if _, err := n.write(ctx, proposer.Request{Kind: proposer.Lock, Key: s.key, Value: s.value, Lease: int64(ttl)}); err != nil {
-		return nil, fmt.Errorf("open session: %w", err)
+	s, sent, err := n.openSession(ctx, ttl)
+	if err != nil {
+		return nil, err
 	}
 	s.deadline = sent.Add(ttl - s.margin)
 	s.mu.Lock()
@@ -66,6 +62,28 @@ func (n *Node) NewSession(ctx context.Context, ttl time.Duration) (*Session, err
 		return nil, ErrStopped
 	}
 	return s, nil
+}
+
+// openSession locks the register of a new session id: 64 random bits,
+// drawn again in the unlikely case that the id is taken
+// (docs/protocol.md, "Sessions").
+func (n *Node) openSession(ctx context.Context, ttl time.Duration) (*Session, time.Time, error) {
+	for {
+		id := rand.Uint64()
+		if id == 0 {
+			continue
+		}
+		s := &Session{n: n, id: id, key: lease.SessionKey(id), value: []byte(n.Address()), ttl: ttl,
+			margin: SessionMargin(ttl), done: make(chan struct{}), quit: make(chan struct{})}
+		sent := time.Now()
+		_, err := n.write(ctx, proposer.Request{Kind: proposer.Lock, Key: s.key, Value: s.value, Lease: int64(ttl)})
+		switch {
+		case err == nil:
+			return s, sent, nil
+		case !errors.Is(err, ErrLocked):
+			return nil, time.Time{}, fmt.Errorf("open session: %w", err)
+		}
+	}
 }
 
 // SessionMargin is how long before its lease could end on any master a
