@@ -72,7 +72,13 @@ func BenchmarkAccept(b *testing.B) {
 // would; a last Expire past TombstoneTTL retires the deadlines queued
 // when the keys were created, so what is measured is the steady state of
 // held keys. Run it with -benchtime 1x: every iteration refills.
-func BenchmarkMemoryPerKey(b *testing.B) {
+func BenchmarkMemoryPerKey(b *testing.B) { benchmarkMemory(b, false) }
+
+// BenchmarkMemoryPerAttachedKey is BenchmarkMemoryPerKey with every key
+// attached to one session: what a master keeps per registry name.
+func BenchmarkMemoryPerAttachedKey(b *testing.B) { benchmarkMemory(b, true) }
+
+func benchmarkMemory(b *testing.B, attached bool) {
 	const n = 1_000_000
 	var perKey float64
 	for range b.N {
@@ -84,12 +90,19 @@ func BenchmarkMemoryPerKey(b *testing.B) {
 
 		a := newAcceptor(b, func(c *Config) { c.MaxLease = 0 })
 		msg := acceptMsg(a, "", 0, nil, true)
+		const session = 1
+		if attached {
+			mustAccept(b, a, 0, SessionKey(session), n+1, held("owner", n+1, n+1, 1<<50))
+		}
 		for i := range n {
 			value := make([]byte, 16) // each key owns its value
 			value[0] = byte(i)
 			ballot := uint64(i + 1)
 			msg.Key, msg.Ballot = fmt.Sprintf("lease-%07d", i), ballot
 			msg.State = &messages.State{Held: true, Value: value, Token: ballot, Origin: ballot, LeaseNs: 1 << 50}
+			if attached {
+				msg.State.LeaseNs, msg.State.Session = 0, session
+			}
 			if v, _ := a.Handle(int64(i), "m2", msg); v.(*messages.Vote).GetStatus() != statusOK {
 				b.Fatal("accept", v)
 			}
@@ -102,8 +115,8 @@ func BenchmarkMemoryPerKey(b *testing.B) {
 		b.StopTimer()
 		runtime.GC()
 		runtime.ReadMemStats(&after)
-		if a.Len() != n {
-			b.Fatalf("Len() = %d", a.Len())
+		if want := n + btoi(attached); a.Len() != want {
+			b.Fatalf("Len() = %d, want %d", a.Len(), want)
 		}
 		if _, ok := a.Store().Get("lease-0999999"); !ok {
 			b.Fatal("last key not published")
@@ -113,4 +126,11 @@ func BenchmarkMemoryPerKey(b *testing.B) {
 		b.StartTimer()
 	}
 	b.ReportMetric(perKey, "B/key")
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

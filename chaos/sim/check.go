@@ -8,6 +8,7 @@ import (
 
 	"github.com/protolocker/locker/internal/quorum"
 	"github.com/protolocker/locker/internal/view"
+	"github.com/protolocker/locker/messages"
 )
 
 // Checker checks mutual exclusion and fencing tokens as holders come and
@@ -141,7 +142,7 @@ func (w *World) checkConvergence() {
 			b, s := n.acc.State(n.now(), k)
 			same := b == b0 && s.GetHeld() == s0.GetHeld() && bytes.Equal(s.GetValue(), s0.GetValue()) &&
 				s.GetToken() == s0.GetToken() && s.GetOrigin() == s0.GetOrigin()
-			live := (s.GetHeld() && s.GetLeaseNs() > 0) || (s0.GetHeld() && s0.GetLeaseNs() > 0)
+			live := n.live(k, s) || ref.live(k, s0)
 			if !same && live { // an expired lease and a dropped tombstone say the same
 				var detail string
 				for _, m := range members {
@@ -155,4 +156,17 @@ func (w *World) checkConvergence() {
 			}
 		}
 	}
+}
+
+// live reports whether a state the node reports for key is live there:
+// its lease runs, or it is attached to a session that is live there.
+func (n *node) live(key string, st *messages.State) bool {
+	if !st.GetHeld() {
+		return false
+	}
+	if st.GetSession() == 0 {
+		return st.GetLeaseNs() > 0
+	}
+	_, ok := n.acc.Store().Get(key)
+	return ok
 }

@@ -11,6 +11,8 @@ var Profiles = map[string]Profile{
 	"lin5":   lin(5),
 	"mutex3": mutex(3),
 	"mutex5": mutex(5),
+	"sess3":  sessions(3),
+	"sess5":  sessions(5),
 }
 
 func base(masters int) Profile {
@@ -36,5 +38,11 @@ func mutex(masters int) Profile {
 	p.Think = 5 * time.Millisecond
 	p.Short = true
 	p.Lease, p.MaxLease, p.LockDelay = 60*time.Millisecond, 100*time.Millisecond, 150*time.Millisecond
+	return p
+}
+
+func sessions(masters int) Profile {
+	p := mutex(masters)
+	p.Sessions = true
 	return p
 }

@@ -45,8 +45,9 @@ type client struct {
 	id   int
 	rng  *rand.Rand
 	left int
-	done bool     // it issued its last call and that call returned
-	hold *holding // mutual-exclusion workload: the tenure it holds
+	done bool           // it issued its last call and that call returned
+	hold *holding       // mutual-exclusion workload: the tenure it holds
+	sess *clientSession // session workload: its open session
 }
 
 // holding is a tenure a client uses: valid until end (global time).
@@ -105,6 +106,9 @@ func (c *client) next() {
 // lock, then extend, release or abandon for the mutual-exclusion one.
 func (c *client) choose() (proposer.Request, *Op) {
 	w := c.w
+	if w.p.Sessions {
+		return c.chooseSession()
+	}
 	if w.p.Short {
 		lease := int64(w.p.Lease)/4 + c.rng.Int64N(int64(w.p.Lease)*3/4+1)
 		if c.hold == nil {
@@ -168,7 +172,10 @@ func (c *client) finished(cl *call, out proposer.Outcome, res proposer.Result) {
 	} else {
 		w.hist.Ops = append(w.hist.Ops, op)
 	}
-	if w.p.Short {
+	switch {
+	case w.p.Sessions:
+		c.onDoneSession(cl, op, out, res)
+	case w.p.Short:
 		c.onDone(cl, op, out, res)
 	}
 	w.after(c.rng.Int64N(int64(w.p.Think)+1), c.next)
@@ -186,6 +193,10 @@ func (c *client) validity(n *node, sent, lease int64) int64 {
 // may take effect with a shorter lease) or a release (it stops using the
 // lock before asking).
 func (c *client) onSend(n *node, req proposer.Request) {
+	if c.w.p.Sessions {
+		c.onSendSession(n, req)
+		return
+	}
 	h := c.hold
 	if h == nil {
 		return

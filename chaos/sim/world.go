@@ -31,6 +31,7 @@ type Profile struct {
 	Think    time.Duration // pause between a client's operations (random up to this)
 	Lease    time.Duration // Lock and ExtendLease lease (random between Lease/4 and Lease when Short)
 	Short    bool          // short leases: expiry matters (the mutual-exclusion workload)
+	Sessions bool          // with Short: keys attached to sessions (the session workload)
 
 	Loss, Dup    float64       // per message
 	Delay        time.Duration // one-way delay is random in [Delay/10, Delay]
