@@ -229,11 +229,16 @@ func TestRegistryQuorumLost(t *testing.T) {
 		c := newRegCluster(t, names("m", 3), nil, locker.Config{})
 		events := regEvents(t, c.sys["m1"])
 		p := &regProbe{}
-		var heldOnM2 bool
-		p.onStop = func() { heldOnM2 = c.holds("m2", "registry/ping", []byte("m1\x00ping")) }
 		_, err := c.reg["m1"].SpawnNamed(c.sys["m1"].Root, p.props(c.reg["m1"]), "ping")
 		require.NoError(t, err)
 		locked := time.Now()
+		value, err := c.node("m1").DirtyRead("registry/ping")
+		require.NoError(t, err)
+		value = append([]byte(nil), value...)
+		var heldOnM2 bool
+		p.mu.Lock()
+		p.onStop = func() { heldOnM2 = c.holds("m2", "registry/ping", value) }
+		p.mu.Unlock()
 
 		time.Sleep(regLease / 2) // renewed at regLease/3
 		renewed := locked.Add(regLease / 3)

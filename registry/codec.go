@@ -2,6 +2,7 @@ package registry
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"strings"
 
@@ -12,6 +13,10 @@ import (
 
 // MaxNameLen bounds the length of a name, in bytes.
 const MaxNameLen = 255
+
+// sessionSuffix is the length of the end of a stored value that names
+// the registry's session: a zero byte and the session id, big-endian.
+const sessionSuffix = 1 + 8
 
 // checkName validates a name.
 func checkName(name string) error {
@@ -24,36 +29,62 @@ func checkName(name string) error {
 	return nil
 }
 
-// encode returns the stored value of pid: its address, a zero byte and its
-// id. Both round-trip exactly.
-func encode(pid *actor.PID) ([]byte, error) {
+// checkPID validates a PID that a name is to be given to.
+func checkPID(pid *actor.PID) error {
 	switch {
 	case pid == nil:
-		return nil, fmt.Errorf("%w: nil PID", locker.ErrInvalid)
+		return fmt.Errorf("%w: nil PID", locker.ErrInvalid)
 	case pid.Id == "":
-		return nil, fmt.Errorf("%w: PID with an empty id", locker.ErrInvalid)
+		return fmt.Errorf("%w: PID with an empty id", locker.ErrInvalid)
 	case strings.IndexByte(pid.Address, 0) >= 0:
-		return nil, fmt.Errorf("%w: PID address %q contains a zero byte", locker.ErrInvalid, pid.Address)
+		return fmt.Errorf("%w: PID address %q contains a zero byte", locker.ErrInvalid, pid.Address)
 	}
-	b := make([]byte, 0, len(pid.Address)+1+len(pid.Id))
-	b = append(b, pid.Address...)
-	b = append(b, 0)
-	return append(b, pid.Id...), nil
+	return nil
 }
 
-// decode is the inverse of encode. It returns a new PID.
+// encode returns the stored value of pid held by session: its address, a
+// zero byte, its id, a zero byte and the session id in 8 bytes. The
+// session tells one registry's hold of a PID from another's; the address
+// holds no zero byte, so the value splits back exactly. pid must pass
+// checkPID.
+func encode(pid *actor.PID, session uint64) []byte {
+	b := make([]byte, 0, len(pid.Address)+1+len(pid.Id)+sessionSuffix)
+	b = append(b, pid.Address...)
+	b = append(b, 0)
+	b = append(b, pid.Id...)
+	b = append(b, 0)
+	return binary.BigEndian.AppendUint64(b, session)
+}
+
+// split returns the address, id and session of a stored value.
+func split(raw []byte) (addr, id []byte, session uint64, ok bool) {
+	if len(raw) < 1+1+sessionSuffix || raw[len(raw)-sessionSuffix] != 0 {
+		return nil, nil, 0, false
+	}
+	head := raw[:len(raw)-sessionSuffix]
+	i := bytes.IndexByte(head, 0)
+	if i < 0 || i == len(head)-1 {
+		return nil, nil, 0, false
+	}
+	return head[:i], head[i+1:], binary.BigEndian.Uint64(raw[len(raw)-8:]), true
+}
+
+// decode returns a new PID of the stored value raw.
 func decode(raw []byte) (*actor.PID, bool) {
-	i := bytes.IndexByte(raw, 0)
-	if i < 0 || i == len(raw)-1 {
+	addr, id, _, ok := split(raw)
+	if !ok {
 		return nil, false
 	}
-	return actor.NewPID(string(raw[:i]), string(raw[i+1:])), true
+	return actor.NewPID(string(addr), string(id)), true
 }
+
+// pidKey identifies a PID in the registry's maps: address, zero byte, id.
+func pidKey(pid *actor.PID) string { return pid.Address + "\x00" + pid.Id }
 
 // describe renders a stored value for error messages.
 func describe(raw []byte) string {
-	if pid, ok := decode(raw); ok {
-		return pid.Address + "/" + pid.Id
+	if addr, id, session, ok := split(raw); ok {
+		return fmt.Sprintf("%s/%s (session %d)", addr, id, session)
 	}
 	return fmt.Sprintf("%q", raw)
 }

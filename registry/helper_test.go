@@ -26,6 +26,13 @@ type world struct {
 
 func newWorld(t testing.TB, k int, opts ...registry.Option) *world {
 	t.Helper()
+	return newWorldWith(t, k, locker.Config{RequestTimeout: time.Second}, opts...)
+}
+
+// newWorldWith is newWorld with the nodes' Config (Masters and Bootstrap
+// are set).
+func newWorldWith(t testing.TB, k int, cfg locker.Config, opts ...registry.Option) *world {
+	t.Helper()
 	w := &world{t: t, net: clustertest.New(), sys: map[string]*actor.ActorSystem{},
 		node: map[string]*locker.Node{}, reg: map[string]*registry.Registry{}}
 	addrs := make([]string, k)
@@ -44,7 +51,9 @@ func newWorld(t testing.TB, k int, opts ...registry.Option) *world {
 	for _, a := range addrs {
 		sys, err := w.net.NewSystem(a)
 		require.NoError(t, err)
-		n, err := locker.Start(sys, locker.Config{Masters: addrs, RequestTimeout: time.Second, Bootstrap: true})
+		c := cfg
+		c.Masters, c.Bootstrap = addrs, true
+		n, err := locker.Start(sys, c)
 		require.NoError(t, err)
 		w.sys[a], w.node[a], w.reg[a] = sys, n, registry.New(n, opts...)
 	}
@@ -69,6 +78,7 @@ type probe struct {
 	mu      sync.Mutex
 	started int
 	stopped time.Time
+	onStop  func() // called at Stopped, under mu
 	got     []any
 }
 
@@ -80,6 +90,9 @@ func (p *probe) receive(ctx actor.Context) {
 		p.started++
 	case *actor.Stopped:
 		p.stopped = time.Now()
+		if p.onStop != nil {
+			p.onStop()
+		}
 	case string:
 		if m == "panic" {
 			panic("probe told to panic")
@@ -93,6 +106,13 @@ func (p *probe) receive(ctx actor.Context) {
 
 func (p *probe) props(r *registry.Registry) *actor.Props {
 	return actor.PropsFromFunc(p.receive, actor.WithReceiverMiddleware(r.Middleware()))
+}
+
+// setOnStop sets the function called when the actor sees Stopped.
+func (p *probe) setOnStop(f func()) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.onStop = f
 }
 
 func (p *probe) starts() int {

@@ -4,64 +4,56 @@ import (
 	"time"
 )
 
-// DefaultLease is the lease of a name unless WithLease says otherwise.
+// DefaultLease is the TTL of the registry's session unless WithLease
+// says otherwise.
 const DefaultLease = 5 * time.Second
 
 // DefaultKeyPrefix is the prefix of the store keys that hold names.
 const DefaultKeyPrefix = "registry/"
 
-// minMargin is the smallest default safety margin.
-const minMargin = 10 * time.Millisecond
+// DefaultRequestTimeout bounds Request when its context has no deadline.
+const DefaultRequestTimeout = 5 * time.Second
 
 // Option configures a Registry.
 type Option func(*config)
 
 type config struct {
-	lease      time.Duration // lease of each name
-	renewEvery time.Duration // time between the send of a successful write and the next renewal
-	margin     time.Duration // a holder's deadline is lease - margin after the send
-	attempt    time.Duration // bound of one renewal attempt
-	retry      time.Duration // pause between failed renewal attempts
-	prefix     string
+	lease  time.Duration // TTL of the session the names are attached to
+	prefix string
 }
 
-// WithLease sets the lease of every name (default 5s). Non-positive
-// values keep the default. It must not exceed the node's MaxLease.
+// WithLease sets the TTL of the registry's session, which every name it
+// holds is attached to (default 5s). The session is renewed every third
+// of it, and counts as lost a margin before it could expire on any
+// master (locker.SessionMargin: a tenth, at least 10ms). Non-positive
+// values keep the default. It must not exceed the node's MaxLease:
+// registrations fail with locker.ErrInvalid if it does.
 func WithLease(d time.Duration) Option { return func(c *config) { c.lease = d } }
 
-// WithRenewEvery sets how long after a successful Lock or ExtendLease was
-// sent the next renewal starts (default a third of the lease). Values that
-// are not positive, or leave no time before the deadline (lease minus the
-// safety margin), keep the default.
-func WithRenewEvery(d time.Duration) Option { return func(c *config) { c.renewEvery = d } }
+// WithRenewEvery has no effect: the registry's session renews itself
+// every third of its TTL.
+//
+// Deprecated: the names are attached to one session per registry, whose
+// renewal period is fixed by its TTL (WithLease).
+func WithRenewEvery(time.Duration) Option { return func(*config) {} }
 
-// WithSafetyMargin sets how long before its lease could expire on the
-// masters an actor that holds its own name is stopped when renewals fail:
-// its deadline is the send time of the last successful Lock or
-// ExtendLease plus the lease minus this margin. Default: a tenth of the
-// lease, at least 10ms; it is capped at half the lease. The margin covers
-// the delay of the Stop system message and clock-rate differences.
-func WithSafetyMargin(d time.Duration) Option { return func(c *config) { c.margin = d } }
+// WithSafetyMargin has no effect: a session counts as lost
+// locker.SessionMargin(TTL) before it could expire on any master, and
+// the actors that hold their names through it are stopped then.
+//
+// Deprecated: the margin is the session's (locker.SessionMargin).
+func WithSafetyMargin(time.Duration) Option { return func(*config) {} }
 
 // WithKeyPrefix sets the prefix of the store keys that hold names
 // (default "registry/"; empty keeps it). Registries that share a prefix
 // share names.
 func WithKeyPrefix(p string) Option { return func(c *config) { c.prefix = p } }
 
-// normalize fills in defaults and keeps the durations consistent.
+// normalize fills in defaults.
 func (c *config) normalize() {
 	if c.lease <= 0 {
 		c.lease = DefaultLease
 	}
-	if c.margin <= 0 {
-		c.margin = max(c.lease/10, minMargin)
-	}
-	c.margin = min(c.margin, c.lease/2)
-	if c.renewEvery <= 0 || c.renewEvery >= c.lease-c.margin {
-		c.renewEvery = c.lease / 3
-	}
-	c.attempt = max(c.renewEvery/2, time.Millisecond)
-	c.retry = max(c.renewEvery/10, time.Millisecond)
 	if c.prefix == "" {
 		c.prefix = DefaultKeyPrefix
 	}

@@ -101,6 +101,9 @@ func TestRestartKeepsNameStopReleases(t *testing.T) {
 		synctest.Wait()
 		before, err := node.Read(t.Context(), "registry/worker")
 		require.NoError(t, err)
+		token, ok := reg.Token("worker")
+		require.True(t, ok)
+		assert.Equal(t, before.Token, token, "the token of the tenure")
 
 		sys.Root.Send(pid, "panic") // the default supervisor restarts
 		synctest.Wait()
@@ -108,6 +111,9 @@ func TestRestartKeepsNameStopReleases(t *testing.T) {
 		after, err := node.Read(t.Context(), "registry/worker")
 		require.NoError(t, err)
 		assert.Equal(t, before, after, "same registration")
+		again, ok := reg.Token("worker")
+		require.True(t, ok)
+		assert.Equal(t, token, again, "same token")
 
 		stopAll := actor.NewOneForOneStrategy(1, time.Second, func(any) actor.Directive { return actor.StopDirective })
 		child := &probe{}
@@ -201,16 +207,24 @@ func TestUnregisterAndValidation(t *testing.T) {
 	})
 }
 
-// A renewal that fails is retried while time allows; when none succeeds
-// before the deadline the actor stops before its lease could expire, and
-// LeaseLost is published.
-func TestRenewalRetriesThenStops(t *testing.T) {
+// A renewal of the session that fails is retried while time allows; when
+// none succeeds before the session's deadline the actor stops while the
+// masters still hold its name, and LeaseLost is published.
+func TestSessionRenewalRetriesThenStops(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newWorld(t, 3, registry.WithLease(lease))
 		ev := watchEvents(t, w.sys["n1"])
 		p := &probe{}
 		_, err := w.reg["n1"].SpawnNamed(w.sys["n1"].Root, p.props(w.reg["n1"]), "ping")
 		require.NoError(t, err)
+		value, err := w.node["n1"].DirtyRead("registry/ping")
+		require.NoError(t, err)
+		value = append([]byte(nil), value...)
+		var heldOnN2 bool
+		p.setOnStop(func() {
+			got, err := w.node["n2"].DirtyRead("registry/ping")
+			heldOnN2 = err == nil && string(got) == string(value)
+		})
 
 		w.net.Isolate("n1")
 		time.Sleep(lease / 2) // the renewal at lease/3 fails; retries go on
@@ -227,28 +241,48 @@ func TestRenewalRetriesThenStops(t *testing.T) {
 		stopped := p.stoppedAt()
 		require.False(t, stopped.IsZero(), "stopped")
 		assert.Less(t, stopped.Sub(isolated), lease, "before its lease could end")
+		assert.True(t, heldOnN2, "n2 still held the name when the actor stopped")
 		lost := ev.leaseLost()
 		require.Len(t, lost, 1)
 		assert.Equal(t, "ping", lost[0].Name)
+		assert.Equal(t, "n1", lost[0].PID.Address)
 		assert.ErrorIs(t, lost[0].Err, registry.ErrLeaseLost)
-		assert.ErrorIs(t, lost[0].Err, locker.ErrNoQuorum)
+		assert.ErrorIs(t, lost[0].Err, locker.ErrSessionLost)
+		_, ok := w.reg["n1"].Token("ping")
+		assert.False(t, ok, "no longer held")
 	})
 }
 
-// SpawnNamed adopts a lease that already holds the very PID (left by an
-// earlier incarnation): the middleware extends it instead of failing.
-func TestAdoptsOwnValue(t *testing.T) {
+// A name held by another registry is taken, even for the same PID, and
+// whatever the value is (a raw lock of the PID's old encoding too); a
+// repeat within one registry is idempotent.
+func TestNameHeldByAnotherRegistry(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newWorld(t, 3, registry.WithLease(lease))
-		_, err := w.node["n2"].Lock(t.Context(), "registry/ping", []byte("n1\x00ping"), time.Minute)
+		reg, sys := w.reg["n1"], w.sys["n1"]
+		other := registry.New(w.node["n1"], registry.WithLease(lease))
+		t.Cleanup(other.Close)
+		pid := sys.Root.Spawn(actor.PropsFromFunc(func(actor.Context) {}))
+		require.NoError(t, reg.Register(t.Context(), "x", pid))
+		require.NoError(t, reg.Register(t.Context(), "x", pid), "idempotent here")
+		err := other.Register(t.Context(), "x", pid)
+		assert.ErrorIs(t, err, registry.ErrNameTaken, "same PID, another registry")
+		assert.ErrorIs(t, err, locker.ErrLocked)
+		_, ok := other.Token("x")
+		assert.False(t, ok)
+		_, err = other.SpawnNamed(sys.Root, (&probe{}).props(other), "x")
+		assert.ErrorIs(t, err, registry.ErrNameTaken)
+
+		_, err = w.node["n2"].Lock(t.Context(), "registry/ping", []byte("n1\x00ping"), time.Minute)
 		require.NoError(t, err)
+		ev := watchEvents(t, sys)
 		p := &probe{}
-		_, err = w.sys["n1"].Root.SpawnNamed(p.props(w.reg["n1"]), "ping")
+		_, err = sys.Root.SpawnNamed(p.props(reg), "ping")
 		require.NoError(t, err)
 		synctest.Wait()
-		assert.Equal(t, 1, p.starts())
-		_, err = w.reg["n1"].SpawnNamed(w.sys["n1"].Root, p.props(w.reg["n1"]), "other")
-		require.NoError(t, err)
+		assert.Zero(t, p.starts(), "refused")
+		require.Len(t, ev.nameTaken(), 1)
+		assert.ErrorIs(t, ev.nameTaken()[0].Err, registry.ErrNameTaken)
 	})
 }
 

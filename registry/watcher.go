@@ -40,7 +40,7 @@ func (r *Registry) watchLocked(h *holding) {
 		}), "registry-watcher")
 	}
 	h.watched = true
-	k := string(h.value)
+	k := pidKey(h.pid)
 	r.watched[k] = append(r.watched[k], h)
 	if len(r.watched[k]) == 1 {
 		r.sys.Root.Send(r.watcher, &watchPID{pid: actor.NewPID(h.pid.Address, h.pid.Id)})
@@ -52,7 +52,7 @@ func (r *Registry) unwatchLocked(h *holding) {
 		return
 	}
 	h.watched = false
-	k := string(h.value)
+	k := pidKey(h.pid)
 	r.watched[k] = slices.DeleteFunc(r.watched[k], func(o *holding) bool { return o == h })
 	if len(r.watched[k]) > 0 {
 		return
@@ -65,13 +65,9 @@ func (r *Registry) unwatchLocked(h *holding) {
 
 // terminated drops the names of who that no actor claimed.
 func (r *Registry) terminated(who *actor.PID) {
-	value, err := encode(who)
-	if err != nil {
-		return
-	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, h := range slices.Clone(r.watched[string(value)]) {
+	for _, h := range slices.Clone(r.watched[pidKey(who)]) {
 		if h.state == held && h.owner == nil {
 			r.dropLocked(h)
 		}
