@@ -1,6 +1,8 @@
 package lease
 
 import (
+	"sync/atomic"
+
 	"github.com/protolocker/locker/internal/view"
 	"github.com/protolocker/locker/messages"
 )
@@ -23,7 +25,7 @@ type Acceptor struct {
 	cfg       Config
 	view      view.View
 	voting    bool
-	keys      map[string]*record
+	keys      *table // the records, shared with the Store's readers
 	floor     uint64 // every dropped key's ballots are at most floor
 	store     *Store
 	expiry    deadlines // held keys' deadlines
@@ -43,28 +45,61 @@ type Acceptor struct {
 	votedIn   uint64
 }
 
-// record is one key's acceptor state.
+// record is one key's acceptor state. Only pub is read by other
+// goroutines (the Store's readers); the rest is the acceptor's alone.
 type record struct {
-	promised  uint64   // P
-	accepted  uint64   // A; 0: nothing accepted
-	origin    uint64   // the accepted content's origin ballot
-	base      uint64   // the ballot its writer computed it from
-	tbase     uint64   // the base of the write that started the tenure (free: of the tenure it ended)
-	ended     uint64   // free: the token of the tenure it ended (0: none known)
-	entry     *Entry   // held content (nil when free); published while unexpired
-	seq       uint64   // change number of the accepted content (anti-entropy)
-	chosen    bool     // the accepted content is known chosen
-	idleUntil int64    // free or never accepted: when it may be dropped
-	heldBy    []string // free: the other masters known to hold this state or a newer one
+	key      string
+	promised uint64                // P
+	accepted uint64                // A; 0: nothing accepted
+	origin   uint64                // the accepted content's origin ballot
+	base     uint64                // the ballot its writer computed it from
+	tbase    uint64                // the base of the write that started the tenure (free: of the tenure it ended)
+	entry    *Entry                // held content (nil when free)
+	pub      atomic.Pointer[Entry] // entry while it is live here, else nil: what the Store shows
+	seq      uint64                // change number of the accepted content (anti-entropy)
+	free     *freeState            // free or never accepted (nil while held)
+	chosen   bool                  // the accepted content is known chosen
+}
+
+// freeState is what a record keeps only while it holds no tenure.
+type freeState struct {
+	ended     uint64   // the token of the tenure it ended (0: none known)
+	idleUntil int64    // when it may be dropped
+	heldBy    []string // the other masters known to hold this state or a newer one
+}
+
+// ended returns the token of the tenure a free record ended (0: none
+// known, or held).
+func (r *record) ended() uint64 {
+	if r.free == nil {
+		return 0
+	}
+	return r.free.ended
+}
+
+// heldBy returns the other masters known to hold a free record's state
+// or a newer one.
+func (r *record) heldBy() []string {
+	if r.free == nil {
+		return nil
+	}
+	return r.free.heldBy
+}
+
+// freed returns the record's free state, made empty if it had none.
+func (r *record) freed() *freeState {
+	if r.free == nil {
+		r.free = &freeState{}
+	}
+	return r.free
 }
 
 // New returns an acceptor with no keys.
 func New(cfg Config) *Acceptor {
-	return &Acceptor{
+	a := &Acceptor{
 		cfg:       cfg,
 		view:      cfg.View,
 		voting:    cfg.Voting,
-		keys:      make(map[string]*record),
 		store:     NewStore(),
 		cursors:   make(map[string]cursor),
 		heard:     make(map[string]struct{}),
@@ -73,6 +108,8 @@ func New(cfg Config) *Acceptor {
 		abandoned: make(map[string]struct{}),
 		sessions:  make(map[uint64]*session),
 	}
+	a.keys = a.store.t
+	return a
 }
 
 // Store returns the published view of the held keys, for concurrent
@@ -109,7 +146,7 @@ func (a *Acceptor) Sealed() bool { return a.reg.sealed(a.view) }
 func (a *Acceptor) Incarnation() uint64 { return a.cfg.Incarnation }
 
 // Len returns the number of keys it keeps (held, expired or free).
-func (a *Acceptor) Len() int { return len(a.keys) }
+func (a *Acceptor) Len() int { return a.keys.len() }
 
 // Floor returns the ballot below which dropped keys refuse writes.
 func (a *Acceptor) Floor() uint64 { return a.floor }
@@ -175,17 +212,18 @@ func (a *Acceptor) refusal(id uint64, s messages.Status) *messages.Vote {
 
 // Keys returns every key the acceptor keeps, in no order.
 func (a *Acceptor) Keys() []string {
-	keys := make([]string, 0, len(a.keys))
-	for k := range a.keys {
-		keys = append(keys, k)
-	}
+	keys := make([]string, 0, a.keys.len())
+	a.keys.each(func(r *record) bool {
+		keys = append(keys, r.key)
+		return true
+	})
 	return keys
 }
 
 // State returns a key's accepted ballot and state (what it has left at
 // now), as a vote would report them.
 func (a *Acceptor) State(now int64, key string) (accepted uint64, st *messages.State) {
-	if r := a.keys[key]; r != nil {
+	if r := a.keys.get(key); r != nil {
 		return r.accepted, r.report(now)
 	}
 	return 0, nil
@@ -194,7 +232,7 @@ func (a *Acceptor) State(now int64, key string) (accepted uint64, st *messages.S
 // Promise returns a key's promised ballot, and whether its accepted state
 // is known chosen.
 func (a *Acceptor) Promise(key string) (promised uint64, chosen bool) {
-	if r := a.keys[key]; r != nil {
+	if r := a.keys.get(key); r != nil {
 		return r.promised, r.chosen
 	}
 	return a.floor, false

@@ -33,12 +33,12 @@ func (a *Acceptor) Expire(now int64) int {
 	n := 0
 	for a.expiry.len() > 0 && a.expiry.peek().at <= now {
 		d := a.expiry.pop()
-		r := a.keys[d.key]
+		r := a.keys.get(d.key)
 		if r == nil || r.entry == nil || r.entry.Session != 0 || r.entry.ExpiresAt > now {
 			continue // released, extended (a later deadline is queued) or attached to a session since
 		}
 		if e, ok := a.store.Get(d.key); ok && e == r.entry {
-			a.store.del(d.key)
+			a.store.del(r)
 			n++
 			a.abandon.push(deadline{at: r.entry.ExpiresAt + a.cfg.TombstoneTTL, key: d.key})
 			a.sessionChanged(now, d.key)
@@ -46,7 +46,7 @@ func (a *Acceptor) Expire(now int64) int {
 	}
 	for a.abandon.len() > 0 && a.abandon.peek().at <= now {
 		d := a.abandon.pop()
-		r := a.keys[d.key]
+		r := a.keys.get(d.key)
 		switch {
 		case !a.abandonedAt(now, r):
 		case len(a.abandoned) < MaxSuspects:
@@ -59,8 +59,8 @@ func (a *Acceptor) Expire(now int64) int {
 	// dropped until the view change ends.
 	for !a.reg.sealed(a.view) && a.idle.len() > 0 && a.idle.peek().at <= now {
 		d := a.idle.pop()
-		r := a.keys[d.key]
-		if r == nil || r.entry != nil || r.idleUntil > now {
+		r := a.keys.get(d.key)
+		if r == nil || r.entry != nil || r.free == nil || r.free.idleUntil > now {
 			continue
 		}
 		if !a.everywhere(r) {
@@ -96,7 +96,7 @@ func (a *Acceptor) Abandoned(now int64) []string {
 			break
 		}
 		delete(a.abandoned, k)
-		if r := a.keys[k]; !a.abandonedAt(now, r) {
+		if r := a.keys.get(k); !a.abandonedAt(now, r) {
 			continue // written since it was marked
 		}
 		if hashKey(k)%n != uint64(i) {
@@ -136,7 +136,7 @@ func (a *Acceptor) everywhere(r *record) bool {
 		return true
 	}
 	for _, m := range a.view.Masters {
-		if m != a.cfg.Self && !slices.Contains(r.heldBy, m) {
+		if m != a.cfg.Self && !slices.Contains(r.heldBy(), m) {
 			return false
 		}
 	}

@@ -226,7 +226,7 @@ func (c *fuzzChecker) check(now int64, expired, installed bool) {
 		if p < c.lastP[k] {
 			t.Fatalf("%q: the promise fell from %d to %d", k, c.lastP[k], p)
 		}
-		r := a.keys[k]
+		r := a.keys.get(k)
 		if r == nil {
 			switch {
 			case acc != 0 || st != nil:
@@ -250,7 +250,7 @@ func (c *fuzzChecker) check(now int64, expired, installed bool) {
 		c.lastA[k], c.lastP[k] = acc, p
 
 		e, ok := a.Store().Get(k)
-		live := st.GetHeld() && st.GetLeaseNs() > 0
+		live := st.GetHeld() && (st.GetLeaseNs() > 0 || (st.GetSession() != 0 && a.sessionLive(now, st.GetSession())))
 		if (live || (expired && ok)) && live != ok {
 			t.Fatalf("%q at %d: published %v, held with time left %v (%v)", k, now, ok, live, st)
 		}
@@ -259,12 +259,14 @@ func (c *fuzzChecker) check(now int64, expired, installed bool) {
 		}
 	}
 	a.Store().Range(func(k string, e *Entry) bool {
-		if r := a.keys[k]; r == nil || r.entry != e {
+		if r := a.keys.get(k); r == nil || r.entry != e {
 			t.Fatalf("%q: published but not its kept entry", k)
 		}
 		return true
 	})
-	if len(a.keys) != a.Len() {
-		t.Fatalf("Len %d, %d keys", a.Len(), len(a.keys))
+	n := 0
+	a.keys.each(func(*record) bool { n++; return true })
+	if n != a.Len() {
+		t.Fatalf("Len %d, %d keys", a.Len(), n)
 	}
 }

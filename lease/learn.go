@@ -45,7 +45,7 @@ func (a *Acceptor) apply(now int64, l *messages.Learned) applied {
 		return ignored
 	}
 	chosen := l.GetChosen()
-	r := a.keys[key]
+	r := a.keys.get(key)
 	if r != nil && b == r.accepted {
 		switch {
 		case chosen && !r.chosen:
@@ -146,12 +146,13 @@ func (a *Acceptor) ApplySync(now int64, from string, m *messages.SyncReply) (mor
 // this acceptor's free state: once every other master does, the free key
 // may be dropped (see Expire).
 func (a *Acceptor) heardOf(from string, l *messages.Learned) {
-	r := a.keys[l.GetKey()]
+	r := a.keys.get(l.GetKey())
 	if r == nil || r.entry != nil || r.accepted == 0 || l.GetBallot() < r.accepted || !a.view.IsMaster(from) ||
-		slices.Contains(r.heldBy, from) {
+		slices.Contains(r.heldBy(), from) {
 		return
 	}
-	r.heldBy = append(r.heldBy, from)
+	f := r.freed()
+	f.heldBy = append(f.heldBy, from)
 }
 
 // vouches counts, per key, the masters known to have accepted the same
@@ -187,7 +188,7 @@ func (a *Acceptor) vouch(now int64, from string, l *messages.Learned) {
 		a.vouched[key] = v
 	}
 	v.add(from)
-	if r := a.keys[key]; r != nil && r.accepted == b && a.view.IsMaster(a.cfg.Self) {
+	if r := a.keys.get(key); r != nil && r.accepted == b && a.view.IsMaster(a.cfg.Self) {
 		v.add(a.cfg.Self) // it accepted the same ballot itself
 	}
 	if len(v.from) >= a.view.W {
@@ -214,7 +215,7 @@ func (a *Acceptor) serveSync(now int64, m *messages.SyncRequest) *messages.SyncR
 	for ; i < len(a.log.changes) && len(reply.Entries) < limit; i++ {
 		c := a.log.changes[i]
 		reply.Last = c.seq
-		r := a.keys[c.key]
+		r := a.keys.get(c.key)
 		if r == nil || r.seq != c.seq || r.accepted == 0 {
 			continue // changed again later, dropped, or only promised
 		}
@@ -251,15 +252,16 @@ func (l *changeLog) after(seq uint64) int {
 // compact keeps one change per live key when the log has grown to more
 // than twice the keys (plus slack).
 func (a *Acceptor) compactLog() {
-	if len(a.log.changes) <= 2*len(a.keys)+4096 {
+	if len(a.log.changes) <= 2*a.keys.len()+4096 {
 		return
 	}
-	kept := make([]change, 0, len(a.keys))
-	for key, r := range a.keys {
+	kept := make([]change, 0, a.keys.len())
+	a.keys.each(func(r *record) bool {
 		if r.seq != 0 {
-			kept = append(kept, change{seq: r.seq, key: key})
+			kept = append(kept, change{seq: r.seq, key: r.key})
 		}
-	}
+		return true
+	})
 	slices.SortFunc(kept, func(x, y change) int {
 		switch {
 		case x.seq < y.seq:

@@ -63,9 +63,10 @@ func (a *Acceptor) dump(now int64, m *messages.DumpRequest) *messages.DumpPage {
 	}
 	if a.reg.keysFor != a.reg.promised {
 		a.reg.keys = a.reg.keys[:0]
-		for k := range a.keys {
-			a.reg.keys = append(a.reg.keys, k)
-		}
+		a.keys.each(func(r *record) bool {
+			a.reg.keys = append(a.reg.keys, r.key)
+			return true
+		})
 		slices.Sort(a.reg.keys)
 		a.reg.keysFor = a.reg.promised
 	}
@@ -77,7 +78,7 @@ func (a *Acceptor) dump(now int64, m *messages.DumpRequest) *messages.DumpPage {
 	limit := int(min(max(m.GetLimit(), 1), DumpLimit))
 	page := &messages.DumpPage{ReqId: m.GetReqId(), Status: messages.Status_STATUS_OK, Floor: a.floor}
 	for ; i < len(keys) && len(page.Entries) < limit; i++ {
-		if r := a.keys[keys[i]]; r != nil {
+		if r := a.keys.get(keys[i]); r != nil {
 			page.Entries = append(page.Entries, &messages.DumpEntry{Key: keys[i], Promised: r.promised,
 				Accepted: r.accepted, State: r.report(now)})
 		}
@@ -124,9 +125,10 @@ func (a *Acceptor) install(now int64, m *messages.Install) *messages.InstallAck 
 		// floor: every key here must promise at least that much, or a
 		// ballot below an old tenure's token could be accepted.
 		a.floor = f
-		for _, r := range a.keys {
+		a.keys.each(func(r *record) bool {
 			r.promised = max(r.promised, f)
-		}
+			return true
+		})
 	}
 	for _, e := range m.GetEntries() {
 		key, st := e.GetKey(), e.GetState()
@@ -134,7 +136,7 @@ func (a *Acceptor) install(now int64, m *messages.Install) *messages.InstallAck 
 			continue
 		}
 		a.inst.keys[key] = struct{}{}
-		r := a.keys[key]
+		r := a.keys.get(key)
 		if r == nil {
 			r = a.create(now, key)
 		}
@@ -144,11 +146,12 @@ func (a *Acceptor) install(now int64, m *messages.Install) *messages.InstallAck 
 		r.promised = max(r.promised, e.GetPromised(), e.GetAccepted())
 	}
 	if m.GetFinal() {
-		for key, r := range a.keys {
-			if _, ok := a.inst.keys[key]; !ok {
-				a.drop(key, r)
+		a.keys.each(func(r *record) bool {
+			if _, ok := a.inst.keys[r.key]; !ok {
+				a.drop(r.key, r)
 			}
-		}
+			return true
+		})
 		a.inst.keys, a.inst.done = nil, true
 	}
 	ack.Status = messages.Status_STATUS_OK
@@ -177,11 +180,10 @@ func (a *Acceptor) replace(now int64, key string, r *record, b uint64, st *messa
 		return
 	}
 	if r.entry != nil && r.entry.Session != 0 {
-		a.detach(key, r.entry.Session)
+		a.detach(r.entry.Session)
 	}
-	r.accepted, r.origin, r.base, r.tbase, r.ended, r.chosen, r.entry = 0, 0, 0, 0, 0, false, nil
-	r.heldBy = r.heldBy[:0]
-	a.store.del(key)
+	r.accepted, r.origin, r.base, r.tbase, r.chosen, r.entry, r.free = 0, 0, 0, 0, false, nil, nil
+	a.store.del(r)
 	a.markIdle(now, key, r)
 	a.log.add(key, r)
 	a.sessionChanged(now, key)
@@ -190,8 +192,8 @@ func (a *Acceptor) replace(now int64, key string, r *record, b uint64, st *messa
 // drop forgets key, raising the floor to its ballots.
 func (a *Acceptor) drop(key string, r *record) {
 	a.floor = max(a.floor, r.promised, r.accepted)
-	a.store.del(key)
-	delete(a.keys, key)
+	a.store.del(r)
+	a.keys.del(key)
 	delete(a.suspects, key)
 	delete(a.vouched, key)
 	delete(a.abandoned, key)

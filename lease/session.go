@@ -27,9 +27,12 @@ func SessionOf(key string) (uint64, bool) {
 
 // session is what an acceptor knows of one session: the keys whose
 // accepted state is attached to it, and whether its register is live
-// here, which is when those keys are published.
+// here, which is when those keys are published. keys may also name keys
+// attached to it once and detached since (a slice costs a third of a
+// set); they are skipped, and compacted away once they are many.
 type session struct {
-	keys map[string]struct{}
+	keys []string
+	live int // keys attached now
 	up   bool
 }
 
@@ -37,27 +40,54 @@ type session struct {
 func (a *Acceptor) attach(now int64, key string, id uint64) *session {
 	s := a.sessions[id]
 	if s == nil {
-		s = &session{keys: make(map[string]struct{}), up: a.sessionLive(now, id)}
+		s = &session{up: a.sessionLive(now, id)}
 		a.sessions[id] = s
 	}
-	s.keys[key] = struct{}{}
+	s.keys = append(s.keys, key)
+	s.live++
 	return s
 }
 
 // detach removes key from session id's index.
-func (a *Acceptor) detach(key string, id uint64) {
-	if s := a.sessions[id]; s != nil {
-		delete(s.keys, key)
-		if len(s.keys) == 0 {
-			delete(a.sessions, id)
+func (a *Acceptor) detach(id uint64) {
+	s := a.sessions[id]
+	if s == nil {
+		return
+	}
+	s.live--
+	switch {
+	case s.live <= 0:
+		delete(a.sessions, id)
+	case len(s.keys) > 2*s.live+16:
+		a.compact(id, s)
+	}
+}
+
+// attached reports whether key's accepted state is attached to session
+// id.
+func (a *Acceptor) attached(key string, id uint64) bool {
+	r := a.keys.get(key)
+	return r != nil && r.entry != nil && r.entry.Session == id
+}
+
+// compact keeps the keys still attached to session id, once each.
+func (a *Acceptor) compact(id uint64, s *session) {
+	seen := make(map[string]struct{}, s.live)
+	kept := s.keys[:0]
+	for _, k := range s.keys {
+		if _, dup := seen[k]; !dup && a.attached(k, id) {
+			seen[k] = struct{}{}
+			kept = append(kept, k)
 		}
 	}
+	clear(s.keys[len(kept):])
+	s.keys = kept
 }
 
 // sessionLive reports whether session id's register holds a live state
 // here.
 func (a *Acceptor) sessionLive(now int64, id uint64) bool {
-	r := a.keys[SessionKey(id)]
+	r := a.keys.get(SessionKey(id))
 	return r != nil && r.entry != nil && r.entry.Session == 0 && r.entry.ExpiresAt > now
 }
 
@@ -79,16 +109,16 @@ func (a *Acceptor) sessionChanged(now int64, key string) {
 		return
 	}
 	s.up = live
-	for k := range s.keys {
-		r := a.keys[k]
-		if r == nil || r.entry == nil {
+	for _, k := range s.keys {
+		if !a.attached(k, id) {
 			continue
 		}
+		r := a.keys.get(k)
 		if live {
-			a.store.set(k, r.entry)
+			a.store.set(r, r.entry)
 			continue
 		}
-		a.store.del(k)
+		a.store.del(r)
 		a.abandon.push(deadline{at: now + a.cfg.TombstoneTTL, key: k})
 	}
 }

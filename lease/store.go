@@ -13,7 +13,7 @@ import (
 // also takes whenever any waiter exists, so a write can never slip between
 // a waiter's check and its registration.
 type Store struct {
-	entries sync.Map // string -> *Entry
+	t *table // the acceptor's records: an entry is published in its record
 
 	waiting atomic.Int64 // registered waiters; the writer skips mu when 0
 	mu      sync.Mutex
@@ -28,6 +28,7 @@ type waiter struct {
 // NewStore returns an empty Store.
 func NewStore() *Store {
 	return &Store{
+		t:       newTable(),
 		present: make(map[string][]*waiter),
 		gone:    make(map[string][]*waiter),
 	}
@@ -35,16 +36,22 @@ func NewStore() *Store {
 
 // Get returns the key's entry. The entry is shared: do not modify it.
 func (s *Store) Get(key string) (*Entry, bool) {
-	v, ok := s.entries.Load(key)
-	if !ok {
+	r := s.t.get(key)
+	if r == nil {
 		return nil, false
 	}
-	return v.(*Entry), true
+	e := r.pub.Load()
+	return e, e != nil
 }
 
 // Range calls f for every entry until f returns false.
 func (s *Store) Range(f func(key string, e *Entry) bool) {
-	s.entries.Range(func(k, v any) bool { return f(k.(string), v.(*Entry)) })
+	s.t.each(func(r *record) bool {
+		if e := r.pub.Load(); e != nil {
+			return f(r.key, e)
+		}
+		return true
+	})
 }
 
 // WaitPresent returns the key's entry if it is there now. Otherwise it
@@ -110,19 +117,19 @@ func (s *Store) cancel(m map[string][]*waiter, key string, w *waiter) {
 	}
 }
 
-// set publishes e under key; the acceptor only.
-func (s *Store) set(key string, e *Entry) {
-	s.entries.Store(key, e)
+// set publishes e as r's entry; the acceptor only.
+func (s *Store) set(r *record, e *Entry) {
+	r.pub.Store(e)
 	if s.waiting.Load() > 0 {
-		s.wake(s.present, key)
+		s.wake(s.present, r.key)
 	}
 }
 
-// del removes key; the acceptor only.
-func (s *Store) del(key string) {
-	s.entries.Delete(key)
+// del unpublishes r's entry; the acceptor only.
+func (s *Store) del(r *record) {
+	r.pub.Store(nil)
 	if s.waiting.Load() > 0 {
-		s.wake(s.gone, key)
+		s.wake(s.gone, r.key)
 	}
 }
 

@@ -28,18 +28,18 @@ func TestStoreGet(t *testing.T) {
 	_, ok := s.Get("k")
 	assert.False(t, ok)
 	e := &Entry{Value: []byte("v"), Token: 1, ExpiresAt: 10}
-	s.set("k", e)
+	s.setKey("k", e)
 	got, ok := s.Get("k")
 	require.True(t, ok)
 	assert.Same(t, e, got)
-	s.del("k")
+	s.delKey("k")
 	_, ok = s.Get("k")
 	assert.False(t, ok)
 }
 
 func TestStoreGetDoesNotAllocate(t *testing.T) {
 	s := NewStore()
-	s.set("present", &Entry{Value: []byte("v")})
+	s.setKey("present", &Entry{Value: []byte("v")})
 	assert.Zero(t, testing.AllocsPerRun(100, func() { s.Get("present") }), "hit")
 	assert.Zero(t, testing.AllocsPerRun(100, func() { s.Get("absent") }), "miss")
 }
@@ -47,7 +47,7 @@ func TestStoreGetDoesNotAllocate(t *testing.T) {
 func TestStoreRange(t *testing.T) {
 	s := NewStore()
 	for i := range 5 {
-		s.set(fmt.Sprint(i), &Entry{Token: uint64(i)})
+		s.setKey(fmt.Sprint(i), &Entry{Token: uint64(i)})
 	}
 	seen := map[string]uint64{}
 	s.Range(func(k string, e *Entry) bool { seen[k] = e.Token; return true })
@@ -172,7 +172,7 @@ func TestWaitPresentNotWokenByDelete(t *testing.T) {
 	_, ch, cancel := s.WaitPresent("k")
 	defer cancel()
 	mustAccept(t, a, 0, "k", 1, free(1)) // deletes an absent key
-	s.del("k")                           // a raw delete of an absent key
+	s.delKey("k")                        // a raw delete of an absent key
 	assert.False(t, isClosed(ch))
 	assert.Equal(t, 1, s.Waiters())
 }
@@ -310,16 +310,16 @@ func missedWakeups(t *testing.T, waiters, rounds int, gone bool) int {
 	missed := 0
 	for r := 1; r <= rounds; r++ {
 		if gone {
-			s.set("k", e)
+			s.setKey("k", e)
 		} else {
-			s.del("k")
+			s.delKey("k")
 		}
 		round.Store(int64(r))
 		spin(r % 64)
 		if gone {
-			s.del("k")
+			s.delKey("k")
 		} else {
-			s.set("k", e)
+			s.setKey("k", e)
 		}
 		for w := range waiters {
 			for acks[w].Load() != int64(r) {
@@ -442,4 +442,23 @@ func TestStoreWaitersStressWithAcceptor(t *testing.T) {
 	}
 	assert.Empty(t, stuck, "waits never woken while the writer kept writing")
 	assert.Equal(t, 0, s.Waiters())
+}
+
+// setKey publishes e under key, as the acceptor does through its record.
+func (s *Store) setKey(key string, e *Entry) {
+	r := s.t.get(key)
+	if r == nil {
+		r = &record{key: key}
+		s.t.put(r)
+	}
+	s.set(r, e)
+}
+
+// delKey unpublishes key, present or not.
+func (s *Store) delKey(key string) {
+	r := s.t.get(key)
+	if r == nil {
+		r = &record{key: key}
+	}
+	s.del(r)
 }

@@ -15,7 +15,7 @@ func (a *Acceptor) prepare(now int64, m *messages.Prepare) *messages.Vote {
 	if badKey(key) || b == 0 {
 		return &messages.Vote{ReqId: m.GetReqId(), Status: messages.Status_STATUS_BAD_REQUEST}
 	}
-	r := a.keys[key]
+	r := a.keys.get(key)
 	if high := a.high(r); b <= high {
 		return a.rejected(m.GetReqId(), r, high)
 	}
@@ -39,7 +39,7 @@ func (a *Acceptor) accept(now int64, m *messages.Accept) *messages.Vote {
 	if badKey(key) || b == 0 || !a.goodProposal(st) {
 		return &messages.Vote{ReqId: m.GetReqId(), Status: messages.Status_STATUS_BAD_REQUEST}
 	}
-	r := a.keys[key]
+	r := a.keys.get(key)
 	promised := a.floor
 	if r != nil {
 		promised = r.promised
@@ -73,7 +73,7 @@ func (a *Acceptor) read(now int64, m *messages.ReadRequest) *messages.Vote {
 		return &messages.Vote{ReqId: m.GetReqId(), Status: messages.Status_STATUS_BAD_REQUEST}
 	}
 	v := &messages.Vote{ReqId: m.GetReqId(), Status: messages.Status_STATUS_OK}
-	if r := a.keys[m.GetKey()]; r != nil {
+	if r := a.keys.get(m.GetKey()); r != nil {
 		v.Accepted, v.State = r.accepted, r.report(now)
 		a.sessionReport(now, r, v)
 	}
@@ -138,8 +138,8 @@ const LeaseCap = int64(1) << 62
 // create adds an empty record for key: nothing accepted, droppable after
 // TombstoneTTL unless something is accepted first.
 func (a *Acceptor) create(now int64, key string) *record {
-	r := &record{promised: a.floor}
-	a.keys[key] = r
+	r := &record{key: key, promised: a.floor}
+	a.keys.put(r)
 	a.markIdle(now, key, r)
 	return r
 }
@@ -147,40 +147,52 @@ func (a *Acceptor) create(now int64, key string) *record {
 // markIdle makes key droppable TombstoneTTL from now, unless something is
 // accepted for it first.
 func (a *Acceptor) markIdle(now int64, key string, r *record) {
-	r.idleUntil = now + a.cfg.TombstoneTTL
-	a.idle.push(deadline{at: r.idleUntil, key: key})
+	f := r.freed()
+	f.idleUntil = now + a.cfg.TombstoneTTL
+	a.idle.push(deadline{at: f.idleUntil, key: key})
 }
 
 // set makes st, accepted at ballot b, the key's state, publishes it and
 // logs the change.
 func (a *Acceptor) set(now int64, key string, r *record, b uint64, st *messages.State, chosen bool) {
-	if r.entry != nil && r.entry.Session != 0 {
-		a.detach(key, r.entry.Session)
+	var was uint64 // the session the old state is attached to
+	if r.entry != nil {
+		was = r.entry.Session
+	}
+	if was != 0 && (!st.GetHeld() || st.GetSession() != was) {
+		a.detach(was)
 	}
 	r.accepted, r.origin, r.base, r.tbase, r.chosen = b, st.GetOrigin(), st.GetBase(), st.GetTenureBase(), chosen
-	r.ended, r.heldBy = 0, r.heldBy[:0]
+	if st.GetHeld() {
+		r.free = nil
+	}
 	switch {
 	case st.GetHeld() && st.GetSession() != 0:
 		r.entry = &Entry{Value: st.GetValue(), Token: st.GetToken(), Session: st.GetSession()}
-		if a.attach(now, key, st.GetSession()).up {
-			a.store.set(key, r.entry)
+		s := a.sessions[was]
+		if was != st.GetSession() || s == nil {
+			s = a.attach(now, key, st.GetSession())
+		}
+		if s.up {
+			a.store.set(r, r.entry)
 		} else {
-			a.store.del(key)
+			a.store.del(r)
 			a.abandon.push(deadline{at: now + a.cfg.TombstoneTTL, key: key})
 		}
 	case st.GetHeld():
 		r.entry = &Entry{Value: st.GetValue(), Token: st.GetToken(), ExpiresAt: now + st.GetLeaseNs()}
 		if r.entry.ExpiresAt > now {
-			a.store.set(key, r.entry)
+			a.store.set(r, r.entry)
 			a.expiry.push(deadline{at: r.entry.ExpiresAt, key: key})
 		} else {
 			// Copied in expired: it is abandoned TombstoneTTL from now.
-			a.store.del(key)
+			a.store.del(r)
 			a.abandon.push(deadline{at: r.entry.ExpiresAt + a.cfg.TombstoneTTL, key: key})
 		}
 	default:
-		r.entry, r.ended = nil, st.GetToken()
-		a.store.del(key)
+		f := r.freed()
+		r.entry, f.ended, f.heldBy = nil, st.GetToken(), f.heldBy[:0]
+		a.store.del(r)
 		a.markIdle(now, key, r)
 	}
 	a.log.add(key, r)
@@ -197,7 +209,7 @@ func (r *record) report(now int64) *messages.State {
 	case r.accepted == 0:
 		return nil
 	case r.entry == nil:
-		return &messages.State{Origin: r.origin, Base: r.base, Token: r.ended, TenureBase: r.tbase}
+		return &messages.State{Origin: r.origin, Base: r.base, Token: r.ended(), TenureBase: r.tbase}
 	}
 	st := &messages.State{Held: true, Value: r.entry.Value, Token: r.entry.Token, Origin: r.origin,
 		Base: r.base, TenureBase: r.tbase, Session: r.entry.Session}
