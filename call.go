@@ -70,7 +70,7 @@ func (n *Node) opConfig() proposer.Config {
 func (n *Node) dispatch(op *proposer.Op, sends []proposer.Send) {
 	masters := op.View().Masters
 	for _, s := range sends {
-		n.send(masters[s.To], s.Msg)
+		n.post(masters[s.To], s.Msg)
 	}
 }
 
@@ -89,13 +89,13 @@ func (n *Node) learn(ctx context.Context, op *proposer.Op) {
 	if op.Wrote() || op.Request().Kind != proposer.Read {
 		for _, a := range v.Nodes() {
 			if a != self {
-				n.tell(a, msg)
+				n.post(a, msg)
 			}
 		}
 	}
 	for i, m := range v.Masters {
 		if m == self && i < len(acked) && acked[i] {
-			n.tell(self, msg) // it accepted the state already; this marks it chosen
+			n.post(self, msg) // it accepted the state already; this marks it chosen
 			return
 		}
 	}

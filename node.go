@@ -24,21 +24,23 @@ const sinkID = "locker-replies"
 // for (it is their proposer) and serves local reads. Its methods are safe
 // for concurrent use.
 type Node struct {
-	system  *actor.ActorSystem
-	cfg     Config
-	members *view.Membership
-	holder  *holder.Holder
-	self    *actor.PID
-	sink    *sink.Sink
-	replyTo *actor.PID
-	store   *lease.Store
-	local   *proposer.Local
-	epoch   time.Time
-	pids    sync.Map // address -> *actor.PID of its lease-holder
-	down    downSet
-	sub     *eventstream.Subscription
-	maint   maintenance
-	unset   unsettled // keys whose writes from here ended indeterminate
+	system   *actor.ActorSystem
+	cfg      Config
+	members  *view.Membership
+	holder   *holder.Holder
+	self     *actor.PID
+	sink     *sink.Sink
+	replyTo  *actor.PID
+	store    *lease.Store
+	local    *proposer.Local
+	epoch    time.Time
+	pids     sync.Map // address -> *actor.PID of its lease-holder
+	outboxes sync.Map // address -> *outbox
+	sent     outboxStats
+	down     downSet
+	sub      *eventstream.Subscription
+	maint    maintenance
+	unset    unsettled // keys whose writes from here ended indeterminate
 
 	ready    atomic.Bool // Start has finished: the holder's calls into the node may act
 	stopOnce sync.Once

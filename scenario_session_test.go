@@ -185,3 +185,31 @@ func TestSessionBadInput(t *testing.T) {
 		assert.ErrorIs(t, s.Err(), locker.ErrStopped)
 	})
 }
+
+// Concurrent Locks from one node to a master travel many to a message.
+func TestConcurrentLocksTravelTogether(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCluster(t, names("m", 3), nil, locker.Config{})
+		n := c.node("m1")
+		s, err := n.NewSession(t.Context(), 10*time.Second)
+		require.NoError(t, err)
+		req0, frames0 := locker.Batching(n)
+		const keys = 2000
+		errs := make(chan error, keys)
+		for i := range keys {
+			go func() {
+				_, err := s.Lock(t.Context(), fmt.Sprintf("k%d", i), []byte("v"))
+				errs <- err
+			}()
+		}
+		for range keys {
+			require.NoError(t, <-errs)
+		}
+		req, frames := locker.Batching(n)
+		req, frames = req-req0, frames-frames0
+		t.Logf("%d requests in %d messages", req, frames)
+		assert.GreaterOrEqual(t, req, uint64(keys*2*3), "a prepare and an accept to each of three masters per key")
+		assert.Less(t, frames*10, req, "at least ten requests per message on average")
+		require.NoError(t, s.Close(t.Context()))
+	})
+}

@@ -26,6 +26,8 @@ var wireTypes = []func() proto.Message{
 	func() proto.Message { return &messages.ViewCommit{} },
 	func() proto.Message { return &messages.Ping{} },
 	func() proto.Message { return &messages.Vote{} }, // a reply sent to the wrong place
+	func() proto.Message { return &messages.Batch{} },
+	func() proto.Message { return &messages.Votes{} }, // a reply sent to the wrong place
 }
 
 // FuzzHolderMessages decodes arbitrary bytes as any wire message and
@@ -51,6 +53,10 @@ func FuzzHolderMessages(f *testing.F) {
 		&messages.ViewCommit{ReqId: 10, View: next, Ballot: 7, Installed: []string{"nonhost"}, InstalledIncarnations: []uint64{1}},
 		&messages.Ping{ReqId: 11},
 		&messages.Vote{ReqId: 12, Status: messages.Status_STATUS_OK, Accepted: 3, State: held, View: next},
+		&messages.Batch{Prepares: []*messages.Prepare{{ReqId: 13, Key: "k", Ballot: 5, ViewVersion: 1}},
+			Accepts: []*messages.Accept{{ReqId: 14, Key: "j", Ballot: 5, State: held, ViewVersion: 1}},
+			Reads:   []*messages.ReadRequest{{ReqId: 15, Key: "k", ViewVersion: 1}}},
+		&messages.Votes{Votes: []*messages.Vote{{ReqId: 16, Status: messages.Status_STATUS_OK}}},
 	} {
 		b, err := proto.Marshal(m)
 		require.NoError(f, err)

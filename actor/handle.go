@@ -18,6 +18,10 @@ func (h *Holder) handle(ctx protoactor.Context, msg any) {
 			h.cfg.Host.Heard(from)
 		}
 	}
+	if b, ok := msg.(*messages.Batch); ok {
+		h.handleBatch(ctx, now, from, b)
+		return
+	}
 	h.observe(msg)
 	if r, ok := msg.(*messages.SyncReply); ok {
 		h.stats.requests.Add(1)
@@ -35,6 +39,34 @@ func (h *Holder) handle(ctx protoactor.Context, msg any) {
 	h.count(reply)
 	if reply != nil && ctx.Sender() != nil {
 		ctx.Request(ctx.Sender(), reply) // with the holder as sender: the node learns this master answers
+	}
+}
+
+// handleBatch answers every request of a Batch as if it came alone, and
+// sends the votes back together.
+func (h *Holder) handleBatch(ctx protoactor.Context, now int64, from string, b *messages.Batch) {
+	n := len(b.GetPrepares()) + len(b.GetAccepts()) + len(b.GetReads())
+	votes := &messages.Votes{Votes: make([]*messages.Vote, 0, n)}
+	one := func(msg any) {
+		h.observe(msg)
+		reply, _ := h.acc.Handle(now, from, msg)
+		h.count(reply)
+		if v, ok := reply.(*messages.Vote); ok && v != nil {
+			votes.Votes = append(votes.Votes, v)
+		}
+	}
+	for _, m := range b.GetPrepares() {
+		one(m)
+	}
+	for _, m := range b.GetAccepts() {
+		one(m)
+	}
+	for _, m := range b.GetReads() {
+		one(m)
+	}
+	h.stats.requests.Add(uint64(n))
+	if ctx.Sender() != nil && len(votes.Votes) > 0 {
+		ctx.Request(ctx.Sender(), votes)
 	}
 }
 

@@ -353,3 +353,26 @@ func TestHolderCountsJunk(t *testing.T) {
 	}
 	assert.Equal(t, 3, f.h.Stats().Keys)
 }
+
+func TestHolderAnswersABatchInOneVotes(t *testing.T) {
+	f := spawn(t)
+	b := &messages.Batch{
+		Prepares: []*messages.Prepare{f.prepare("a", 1), f.prepare("b", 1)},
+		Accepts:  []*messages.Accept{f.accept("c", 1, held("v", 1, time.Second))},
+		Reads:    []*messages.ReadRequest{{ReqId: 9, Key: ""}},
+	}
+	b.Prepares[1].ReqId, b.Accepts[0].ReqId = 7, 8
+	vs := ask[*messages.Votes](t, f, b)
+	require.Len(t, vs.GetVotes(), 4)
+	byID := map[uint64]messages.Status{}
+	for _, v := range vs.GetVotes() {
+		byID[v.GetReqId()] = v.GetStatus()
+	}
+	assert.Equal(t, messages.Status_STATUS_OK, byID[b.Prepares[0].GetReqId()])
+	assert.Equal(t, messages.Status_STATUS_OK, byID[7])
+	assert.Equal(t, messages.Status_STATUS_OK, byID[8])
+	assert.Equal(t, messages.Status_STATUS_WRONG_VIEW, byID[9], "each request is checked alone")
+	_, ok := f.h.Store().Get("c")
+	assert.True(t, ok)
+	assert.Equal(t, uint64(4), f.h.Stats().Requests)
+}

@@ -1915,6 +1915,115 @@ func (x *Pong) GetReqId() uint64 {
 	return 0
 }
 
+// Batch carries many calls' requests to one lease-holder in one message:
+// a node coalesces what its calls send to a master while an earlier send
+// to it is under way. The holder handles each as if it came alone and
+// answers them together in Votes.
+type Batch struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Prepares      []*Prepare             `protobuf:"bytes,1,rep,name=prepares,proto3" json:"prepares,omitempty"`
+	Accepts       []*Accept              `protobuf:"bytes,2,rep,name=accepts,proto3" json:"accepts,omitempty"`
+	Reads         []*ReadRequest         `protobuf:"bytes,3,rep,name=reads,proto3" json:"reads,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Batch) Reset() {
+	*x = Batch{}
+	mi := &file_locker_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Batch) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Batch) ProtoMessage() {}
+
+func (x *Batch) ProtoReflect() protoreflect.Message {
+	mi := &file_locker_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Batch.ProtoReflect.Descriptor instead.
+func (*Batch) Descriptor() ([]byte, []int) {
+	return file_locker_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *Batch) GetPrepares() []*Prepare {
+	if x != nil {
+		return x.Prepares
+	}
+	return nil
+}
+
+func (x *Batch) GetAccepts() []*Accept {
+	if x != nil {
+		return x.Accepts
+	}
+	return nil
+}
+
+func (x *Batch) GetReads() []*ReadRequest {
+	if x != nil {
+		return x.Reads
+	}
+	return nil
+}
+
+// Votes answers a Batch: one Vote per request, each with its req_id.
+type Votes struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Votes         []*Vote                `protobuf:"bytes,1,rep,name=votes,proto3" json:"votes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Votes) Reset() {
+	*x = Votes{}
+	mi := &file_locker_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Votes) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Votes) ProtoMessage() {}
+
+func (x *Votes) ProtoReflect() protoreflect.Message {
+	mi := &file_locker_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Votes.ProtoReflect.Descriptor instead.
+func (*Votes) Descriptor() ([]byte, []int) {
+	return file_locker_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *Votes) GetVotes() []*Vote {
+	if x != nil {
+		return x.Votes
+	}
+	return nil
+}
+
 var File_locker_proto protoreflect.FileDescriptor
 
 const file_locker_proto_rawDesc = "" +
@@ -2066,7 +2175,13 @@ const file_locker_proto_rawDesc = "" +
 	"\x04Ping\x12\x15\n" +
 	"\x06req_id\x18\x01 \x01(\x04R\x05reqId\"\x1d\n" +
 	"\x04Pong\x12\x15\n" +
-	"\x06req_id\x18\x01 \x01(\x04R\x05reqId*\x9c\x01\n" +
+	"\x06req_id\x18\x01 \x01(\x04R\x05reqId\"\x89\x01\n" +
+	"\x05Batch\x12+\n" +
+	"\bprepares\x18\x01 \x03(\v2\x0f.locker.PrepareR\bprepares\x12(\n" +
+	"\aaccepts\x18\x02 \x03(\v2\x0e.locker.AcceptR\aaccepts\x12)\n" +
+	"\x05reads\x18\x03 \x03(\v2\x13.locker.ReadRequestR\x05reads\"+\n" +
+	"\x05Votes\x12\"\n" +
+	"\x05votes\x18\x01 \x03(\v2\f.locker.VoteR\x05votes*\x9c\x01\n" +
 	"\x06Status\x12\x16\n" +
 	"\x12STATUS_UNSPECIFIED\x10\x00\x12\r\n" +
 	"\tSTATUS_OK\x10\x01\x12\x13\n" +
@@ -2089,7 +2204,7 @@ func file_locker_proto_rawDescGZIP() []byte {
 }
 
 var file_locker_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_locker_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_locker_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_locker_proto_goTypes = []any{
 	(Status)(0),          // 0: locker.Status
 	(*View)(nil),         // 1: locker.View
@@ -2116,6 +2231,8 @@ var file_locker_proto_goTypes = []any{
 	(*ViewAck)(nil),      // 22: locker.ViewAck
 	(*Ping)(nil),         // 23: locker.Ping
 	(*Pong)(nil),         // 24: locker.Pong
+	(*Batch)(nil),        // 25: locker.Batch
+	(*Votes)(nil),        // 26: locker.Votes
 }
 var file_locker_proto_depIdxs = []int32{
 	2,  // 0: locker.Accept.state:type_name -> locker.State
@@ -2140,11 +2257,15 @@ var file_locker_proto_depIdxs = []int32{
 	1,  // 19: locker.ViewAccept.view:type_name -> locker.View
 	0,  // 20: locker.ViewAccepted.status:type_name -> locker.Status
 	1,  // 21: locker.ViewCommit.view:type_name -> locker.View
-	22, // [22:22] is the sub-list for method output_type
-	22, // [22:22] is the sub-list for method input_type
-	22, // [22:22] is the sub-list for extension type_name
-	22, // [22:22] is the sub-list for extension extendee
-	0,  // [0:22] is the sub-list for field type_name
+	3,  // 22: locker.Batch.prepares:type_name -> locker.Prepare
+	4,  // 23: locker.Batch.accepts:type_name -> locker.Accept
+	5,  // 24: locker.Batch.reads:type_name -> locker.ReadRequest
+	6,  // 25: locker.Votes.votes:type_name -> locker.Vote
+	26, // [26:26] is the sub-list for method output_type
+	26, // [26:26] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_locker_proto_init() }
@@ -2158,7 +2279,7 @@ func file_locker_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_locker_proto_rawDesc), len(file_locker_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   24,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -9,6 +9,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/protolocker/locker/internal/reqid"
+	"github.com/protolocker/locker/messages"
 )
 
 // Sink is an actor.Process that gathers the replies of a node's quorum
@@ -88,8 +89,24 @@ func (s *Sink) SendUserMessage(_ *actor.PID, message any) {
 	if sender != nil && s.heard != nil {
 		s.heard(sender.Address)
 	}
+	if vs, ok := msg.(*messages.Votes); ok {
+		for _, v := range vs.GetVotes() {
+			s.route(v)
+		}
+		return
+	}
 	r, ok := msg.(reply)
 	if !ok {
+		s.dropped.Add(1)
+		return
+	}
+	s.route(r)
+}
+
+// route delivers one reply to its call.
+func (s *Sink) route(r reply) {
+	msg := any(r)
+	if r == nil {
 		s.dropped.Add(1)
 		return
 	}
