@@ -213,3 +213,28 @@ func TestConcurrentLocksTravelTogether(t *testing.T) {
 		require.NoError(t, s.Close(t.Context()))
 	})
 }
+
+// A key attached to a session is waited for like any other: a waiter on
+// another node sees it go when the session ends.
+func TestWaitForReleaseOfAnAttachedKey(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCluster(t, names("m", 3), names("r", 1), locker.Config{})
+		s, err := c.node("m1").NewSession(t.Context(), 300*time.Millisecond)
+		require.NoError(t, err)
+		_, err = s.Lock(t.Context(), "k", []byte("a"))
+		require.NoError(t, err)
+		got, err := c.node("r1").WaitFor(t.Context(), "k")
+		require.NoError(t, err)
+		assert.Equal(t, "a", string(got))
+
+		released := make(chan error, 1)
+		go func() { released <- c.node("r1").WaitForRelease(t.Context(), "k") }()
+		time.Sleep(time.Second)
+		synctest.Wait()
+		require.Empty(t, released, "held while the session is renewed")
+		s.Orphan()
+		start := time.Now()
+		require.NoError(t, <-released)
+		assert.Less(t, time.Since(start), 300*time.Millisecond+50*time.Millisecond, "gone within the TTL of the last renewal")
+	})
+}
