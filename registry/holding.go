@@ -98,7 +98,10 @@ func (r *Registry) acquire(ctx context.Context, c claim) (h *holding, joined boo
 	}
 }
 
-// take locks h's key on the current session and returns its token.
+// take locks h's key on the current session and returns its token. A
+// Lock that failed without taking effect for want of a quorum (masters
+// too slow to answer within a round, as under a burst of registrations)
+// is tried again while the Lock's deadline allows.
 func (r *Registry) take(ctx context.Context, c claim, h *holding) (uint64, *session, error) {
 	ss, err := r.session(ctx)
 	if err != nil {
@@ -119,19 +122,60 @@ func (r *Registry) take(ctx context.Context, c claim, h *holding) (uint64, *sess
 		lctx, cancel = context.WithTimeout(ctx, c.timeout)
 	}
 	defer cancel()
-	res, err := ss.s.Lock(lctx, h.key, value)
-	if errors.Is(err, locker.ErrLocked) || errors.Is(err, locker.ErrIndeterminate) {
-		token, err := r.settle(lctx, ss, h.key, value, c.name, err)
-		return token, ss, err
+	for {
+		res, err := ss.s.Lock(lctx, h.key, value)
+		if errors.Is(err, locker.ErrLocked) || errors.Is(err, locker.ErrIndeterminate) {
+			var token uint64
+			if token, err = r.settle(lctx, ss, h.key, value, c.name, err); err == nil || !errors.Is(err, errUnsettled) {
+				return token, ss, err
+			}
+		}
+		if err == nil || !retryable(err) || !pause(lctx, retryPause) {
+			return res.Token, ss, err
+		}
 	}
-	return res.Token, ss, err
+}
+
+// retryPause is the pause before a Lock is tried again.
+const retryPause = 10 * time.Millisecond
+
+// errUnsettled marks a Lock that settle found had not taken effect.
+var errUnsettled = errors.New("registry: the Lock did not take effect")
+
+// retryable reports that a Lock failed for want of a quorum only: it did
+// not take effect and nothing refused it.
+func retryable(err error) bool {
+	switch {
+	case !errors.Is(err, locker.ErrNoQuorum),
+		errors.Is(err, locker.ErrIndeterminate) && !errors.Is(err, errUnsettled),
+		errors.Is(err, locker.ErrLocked), errors.Is(err, locker.ErrNotOwner), errors.Is(err, locker.ErrNotFound),
+		errors.Is(err, locker.ErrInvalid), errors.Is(err, locker.ErrStopped), sessionEnded(err):
+		return false
+	}
+	return true
+}
+
+// pause waits d; false when ctx's deadline comes first (or ctx ends).
+func pause(ctx context.Context, d time.Duration) bool {
+	if dl, ok := ctx.Deadline(); !ok || time.Until(dl) <= d {
+		return false
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // settle reads the name after a Lock that found it held, or may have
 // taken effect: it is ours when it holds our value (an earlier attempt
-// took it), taken when it holds another. A Lock left unsettled is undone
-// with a Release by the session, so that no name stays attached to it
-// unknown to the registry.
+// took it), taken when it holds another, and not taken (errUnsettled,
+// with lockErr) when it is free. A Lock left unsettled is undone with a
+// Release by the session, so that no name stays attached to it unknown
+// to the registry.
 func (r *Registry) settle(ctx context.Context, ss *session, key string, value []byte, name string, lockErr error) (uint64, error) {
 	e, err := r.node.Read(ctx, key)
 	switch {
@@ -142,7 +186,7 @@ func (r *Registry) settle(ctx context.Context, ss *session, key string, value []
 	case errors.Is(lockErr, locker.ErrLocked):
 		return 0, fmt.Errorf("%w: %q: %w", ErrNameTaken, name, lockErr)
 	case errors.Is(err, locker.ErrNotFound):
-		return 0, lockErr // the Read settled it: it never took effect
+		return 0, fmt.Errorf("%w: %w", errUnsettled, lockErr) // the Read settled it: it never took effect
 	}
 	rctx, cancel := context.WithTimeout(r.ctx, r.cfg.lease)
 	_, _ = ss.s.Release(rctx, key)

@@ -21,7 +21,7 @@ const maxCached = 1 << 14
 // maxLocks bounds the Locks of names a registry has in flight: more
 // registrations wait for a slot, so that the masters' mailboxes stay short
 // and the session's renewal is not delayed behind a burst of names.
-const maxLocks = 512
+const maxLocks = 64
 
 // Registry names processes with keys of a locker node, all attached to
 // one session of the registry. Its methods are safe for concurrent use.

@@ -65,9 +65,7 @@ func (r *Registry) session(ctx context.Context) (*session, error) {
 // when it ends drops every name attached to it (lost).
 func (r *Registry) keep(op *opening) {
 	defer r.wg.Done()
-	ctx, cancel := context.WithTimeout(r.ctx, r.cfg.lease)
-	s, err := r.node.NewSession(ctx, r.cfg.lease)
-	cancel()
+	s, err := r.open()
 	r.mu.Lock()
 	r.opening = nil
 	var ss *session
@@ -94,6 +92,21 @@ func (r *Registry) keep(op *opening) {
 	case <-s.Done():
 		r.lost(ss)
 	case <-r.ctx.Done(): // Close or Abandon ends the session
+	}
+}
+
+// open opens a session, trying again within the lease while the masters
+// do not answer in time (a session that may have been opened by a failed
+// attempt holds nothing, and expires).
+func (r *Registry) open() (*locker.Session, error) {
+	ctx, cancel := context.WithTimeout(r.ctx, r.cfg.lease)
+	defer cancel()
+	for {
+		s, err := r.node.NewSession(ctx, r.cfg.lease)
+		if err == nil || !errors.Is(err, locker.ErrNoQuorum) || errors.Is(err, locker.ErrStopped) ||
+			errors.Is(err, locker.ErrInvalid) || !pause(ctx, retryPause) {
+			return s, err
+		}
 	}
 }
 
