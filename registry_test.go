@@ -16,9 +16,9 @@ import (
 	"github.com/protolocker/locker/registry"
 )
 
-// regLease is the lease of the registry scenarios: renewed every 100ms,
-// an actor that cannot renew is stopped 270ms after the last successful
-// renewal was sent.
+// regLease is the TTL of the registries' sessions in the registry
+// scenarios: renewed every 100ms; when renewal fails the actors holding
+// names are stopped 270ms after the last successful renewal was sent.
 const regLease = 300 * time.Millisecond
 
 // regCluster is a testCluster that keeps each node's actor system and
@@ -261,5 +261,55 @@ func TestRegistryQuorumLost(t *testing.T) {
 		time.Sleep(time.Until(renewed.Add(regLease + tick)))
 		_, err = c.reg["m2"].SpawnNamed(c.sys["m2"].Root, (&regProbe{}).props(c.reg["m2"]), "ping")
 		require.NoError(t, err)
+	})
+}
+
+// With PropsOption a spawn on m2 of a name m1 holds fails and spawns
+// nothing; Request reaches the holder from any node; once the holder
+// stops, m2 takes the name with a greater token.
+func TestRegistryPropsOptionAcrossNodes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newRegCluster(t, names("m", 3), nil, locker.Config{})
+		echo := func(ctx actor.Context) {
+			if m, ok := ctx.Message().(*wrapperspb.StringValue); ok {
+				ctx.Respond(wrapperspb.String(ctx.Self().Address + ":" + m.GetValue()))
+			}
+		}
+		pid, err := c.sys["m1"].Root.SpawnNamed(actor.PropsFromFunc(echo, c.reg["m1"].PropsOption()), "svc")
+		require.NoError(t, err)
+		synctest.Wait()
+		first, ok := c.reg["m1"].Token("svc")
+		require.True(t, ok)
+
+		var produced int
+		props2 := actor.PropsFromProducer(func() actor.Actor {
+			produced++
+			return actor.ReceiveFunc(echo)
+		}, c.reg["m2"].PropsOption())
+		_, err = c.sys["m2"].Root.SpawnNamed(props2, "svc")
+		require.ErrorIs(t, err, registry.ErrNameTaken)
+		synctest.Wait()
+		assert.Zero(t, produced, "nothing spawned on m2")
+		_, live := c.sys["m2"].ProcessRegistry.GetLocal("svc")
+		assert.False(t, live)
+
+		for _, a := range names("m", 3) {
+			got, err := c.reg[a].Request(t.Context(), "svc", wrapperspb.String(a))
+			require.NoError(t, err, a)
+			assert.Equal(t, "m1:"+a, got.(*wrapperspb.StringValue).GetValue())
+		}
+
+		require.NoError(t, c.sys["m1"].Root.StopFuture(pid).Wait())
+		synctest.Wait()
+		_, err = c.sys["m2"].Root.SpawnNamed(props2, "svc")
+		require.NoError(t, err)
+		synctest.Wait()
+		assert.Equal(t, 1, produced)
+		next, ok := c.reg["m2"].Token("svc")
+		require.True(t, ok)
+		assert.Greater(t, next, first)
+		got, err := c.reg["m3"].Request(t.Context(), "svc", wrapperspb.String("x"))
+		require.NoError(t, err)
+		assert.Equal(t, "m2:x", got.(*wrapperspb.StringValue).GetValue())
 	})
 }

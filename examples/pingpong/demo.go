@@ -26,7 +26,7 @@ func demo(rounds int) error {
 		n2.close()
 		n3.close()
 	}()
-	fmt.Printf("three masters: %s, %s, %s; names leased for %v\n", n1, n2, n3, lease)
+	fmt.Printf("three masters: %s, %s, %s; each registry's session lives %v past its last renewal\n", n1, n2, n3, lease)
 
 	// pong gets the odd balls, ping the even ones, and ends the rally.
 	last := int64(2 * rounds)
@@ -37,8 +37,11 @@ func demo(rounds int) error {
 	if err := spawn(n2, "pong", playerProps(n2.reg, "ping", 0, nil), nodes); err != nil {
 		return err
 	}
-	_, err := n3.reg.SpawnNamed(n3.sys.Root, playerProps(n3.reg, "pong", 0, nil), "ping")
-	fmt.Printf("a second ping, on node3: %v\n", err)
+	_, err := n3.sys.Root.SpawnNamed(playerProps(n3.reg, "pong", 0, nil), "ping")
+	fmt.Printf("a second ping, spawned on node3: %v\n", err)
+	if !errors.Is(err, registry.ErrNameTaken) {
+		return fmt.Errorf("a second ping: %v, want %w", err, registry.ErrNameTaken)
+	}
 
 	fmt.Printf("\nrally 1, served to pong by name from node3:\n")
 	if err := serve(n3, seen, 1, last); err != nil {
@@ -49,7 +52,7 @@ func demo(rounds int) error {
 	crashed := time.Now()
 	n1.crash()
 	if pid, ok := n2.reg.WhereIs("ping"); ok {
-		fmt.Printf("node2 still finds ping at %s until its lease expires\n", pid.Address)
+		fmt.Printf("node2 still finds ping at %s until node1's session expires\n", pid.Address)
 	}
 
 	fmt.Println("starting ping on node3, retrying every 100ms while the name is taken")

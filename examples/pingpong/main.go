@@ -5,8 +5,9 @@
 // systems with remoting on 127.0.0.1 (ports chosen by the OS), each a
 // master of the lease store. "ping" is registered on node 1 and "pong" on
 // node 2; they play a rally by name. Then node 1 crashes: ping's name
-// stays held until its lease expires, after which ping is started again
-// on node 3, and pong reaches it there. The demo exits on its own.
+// stays held until node 1's registry session expires, after which ping is
+// started again on node 3, and pong reaches it there. The demo exits on
+// its own.
 //
 //	go run ./examples/pingpong
 //

@@ -12,8 +12,9 @@ import (
 	"github.com/protolocker/locker/registry"
 )
 
-// lease is the lease of the players' names: a crashed player's name is
-// free again at most this long after its last renewal.
+// lease is the TTL of each registry's session, which the players' names
+// are attached to: a crashed node's names are free again at most this
+// long after the session's last renewal.
 const lease = time.Second
 
 // member is one actor system with remoting, a locker node and a registry.
@@ -50,9 +51,9 @@ func (m *member) join(masters []string, bootstrap bool) error {
 func (m *member) String() string { return fmt.Sprintf("%s (%s)", m.label, m.sys.Address()) }
 
 // crash stops the member as if its process died: its registry stops
-// renewing without releasing anything (and stops its players), then its
-// lease-holder, remote and actor system go. The names it held stay held
-// on the other nodes until their leases expire.
+// renewing its session without releasing anything (and stops its
+// players), then its lease-holder, remote and actor system go. The names
+// it held stay held on the other nodes until the session expires.
 func (m *member) crash() {
 	m.reg.Abandon()
 	m.node.Stop()

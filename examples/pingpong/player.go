@@ -19,11 +19,13 @@ type player struct {
 	seen    chan<- int64
 }
 
-// playerProps returns the Props of a player that holds its own name.
+// playerProps returns the Props of a player that holds its own name: a
+// spawn takes the name first, and fails with registry.ErrNameTaken when
+// it is held.
 func playerProps(reg *registry.Registry, partner string, last int64, seen chan<- int64) *actor.Props {
 	return actor.PropsFromProducer(func() actor.Actor {
 		return &player{reg: reg, partner: partner, last: last, seen: seen}
-	}, actor.WithReceiverMiddleware(reg.Middleware()))
+	}, reg.PropsOption())
 }
 
 // Receive implements actor.Actor.

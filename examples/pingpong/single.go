@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/protolocker/locker"
+	"github.com/protolocker/locker/registry"
 )
 
 // single runs one node of a three-process game: a player named name
@@ -61,6 +62,11 @@ func single(addr string, masters []string, name string, rounds int, bootstrap bo
 		_, err := m.reg.SpawnNamed(m.sys.Root, playerProps(m.reg, partner, last, seen), name)
 		if err == nil {
 			break
+		}
+		// A taken name also matches ErrNoQuorum (the masters refused the
+		// write): only a plain lack of quorum is worth waiting out.
+		if errors.Is(err, registry.ErrNameTaken) {
+			return fmt.Errorf("%s runs elsewhere: %w", name, err)
 		}
 		if !errors.Is(err, locker.ErrNoQuorum) || time.Since(start) > time.Minute {
 			return err
