@@ -287,7 +287,7 @@ func (r *Registry) Token(name string) (uint64, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	h := r.held[name]
-	if h == nil || h.state != held {
+	if h == nil || h.state != held || h.sess.s.Err() != nil {
 		return 0, false
 	}
 	return h.token, true

@@ -196,6 +196,9 @@ func TestUnregisterAndValidation(t *testing.T) {
 			assert.ErrorIs(t, err, locker.ErrInvalid)
 		}
 		assert.ErrorIs(t, reg.Register(t.Context(), "y", nil), locker.ErrInvalid)
+		long := registry.New(w.node["n1"], registry.WithLease(2*locker.DefaultConfig().MaxLease))
+		assert.ErrorIs(t, long.Register(t.Context(), "y", pid), locker.ErrInvalid, "a session TTL over MaxLease")
+		long.Close()
 
 		// The middleware refuses an id too long to be a name.
 		ev := watchEvents(t, sys)

@@ -388,5 +388,12 @@ func TestManyNamesOneSession(t *testing.T) {
 		count := 0
 		missing.Range(func(any, any) bool { count++; return true })
 		assert.Zero(t, count, "names not visible or not held")
+
+		// Lost at once: one goroutine stops every holder, one event each.
+		w.net.Isolate("n1")
+		time.Sleep(lease)
+		synctest.Wait()
+		assert.Equal(t, int64(n), c.stopped.Load(), "every holder stopped")
+		assert.Len(t, ev.leaseLost(), n)
 	})
 }
