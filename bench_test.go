@@ -8,6 +8,8 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+
 	"github.com/protolocker/locker"
 )
 
@@ -72,8 +74,20 @@ func BenchmarkFloorTwoFanouts(b *testing.B) {
 	}
 }
 
+// BenchmarkLock runs sequential Locks of new keys on a 3-master in-memory
+// cluster: with the default (no-op) meter provider, and with an SDK
+// provider whose reader is collected, to price the instrumentation.
 func BenchmarkLock(b *testing.B) {
-	n := benchCluster(b).node("m1")
+	b.Run("noop", func(b *testing.B) { benchmarkLock(b, benchCluster(b).node("m1")) })
+	b.Run("sdk", func(b *testing.B) {
+		mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+		b.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
+		c := newCluster(b, names("m", 3), nil, locker.Config{MeterProvider: mp})
+		benchmarkLock(b, c.node("m1"))
+	})
+}
+
+func benchmarkLock(b *testing.B, n *locker.Node) {
 	ctx := context.Background()
 	value := []byte("holder")
 	b.ReportAllocs()

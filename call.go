@@ -26,6 +26,7 @@ func (n *Node) run(ctx context.Context, req proposer.Request) (outcome, error) {
 	if err != nil {
 		return outcome{}, err
 	}
+	started := time.Now()
 	v := n.members.Load()
 	call := n.sink.Open(4*len(v.Masters) + 4)
 	defer call.Close()
@@ -53,8 +54,14 @@ func (n *Node) run(ctx context.Context, req proposer.Request) (outcome, error) {
 			}
 		}
 	}
+	decided := time.Now()
 	n.learn(ctx, op)
 	out, res := op.Outcome()
+	n.metrics.call(req.Kind, out, time.Since(started), op.Silent())
+	if chosen, _ := op.Chosen(); chosen != nil {
+		n.metrics.learnLag.Record(context.Background(), time.Since(decided).Seconds(), n.metrics.selfRec...)
+	}
+	n.calls.record(out, op.Silent())
 	return outcome{out: out, res: res, problem: op.Problem()}, nil
 }
 

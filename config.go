@@ -3,6 +3,8 @@ package locker
 import (
 	"fmt"
 	"time"
+
+	"go.opentelemetry.io/otel/metric"
 )
 
 // Config configures a node. The zero Config is a complete single-node
@@ -51,6 +53,10 @@ type Config struct {
 	// over by then. At least MaxLease + RoundTimeout, which is the
 	// default.
 	LockDelay time.Duration
+	// MeterProvider receives the node's metrics (see the README's
+	// "Metrics"). Default: otel.GetMeterProvider(), a no-op until the
+	// application sets one.
+	MeterProvider metric.MeterProvider
 }
 
 // DefaultConfig returns the single-node configuration with every default

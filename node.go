@@ -41,6 +41,9 @@ type Node struct {
 	sub      *eventstream.Subscription
 	maint    maintenance
 	unset    unsettled // keys whose writes from here ended indeterminate
+	metrics  *instruments
+	calls    callStats
+	warned   warnings
 
 	ready    atomic.Bool // Start has finished: the holder's calls into the node may act
 	stopOnce sync.Once
@@ -99,6 +102,8 @@ func Start(system *actor.ActorSystem, cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("%w: %w", ErrExists, err)
 	}
 	n.sub = n.watchEndpoints()
+	n.metrics = n.newInstruments(cfg.meterProvider())
+	register(system, n)
 	n.ready.Store(true)
 	return n, nil
 }
@@ -113,6 +118,8 @@ func (n *Node) Stop() {
 		n.maint.mu.Unlock()
 		n.system.EventStream.Unsubscribe(n.sub)
 		n.bg.Wait()
+		n.metrics.close()
+		unregister(n.system, n)
 		holder.Unregister(n.system)
 		_ = n.system.Root.StopFuture(n.self).Wait()
 		n.sink.Close()
@@ -150,9 +157,6 @@ func (n *Node) View() (masters, replicas []string, w int, version uint64) {
 // "Restarts and first starts"), and votes once it has. A node that is not
 // a master of its view reports whether it would vote if promoted.
 func (n *Node) Voting() bool { return n.holder.Voting() && !n.holder.Sealed() }
-
-// Stats returns the counters of the node's lease-holder.
-func (n *Node) Stats() holder.Stats { return n.holder.Stats() }
 
 // now is the node's monotonic clock, in ns, for its calls.
 func (n *Node) now() int64 { return int64(time.Since(n.epoch)) }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -211,10 +212,14 @@ func (s *Session) renewOnce() (next time.Duration, fatal error) {
 	defer cancel()
 	sent := time.Now()
 	_, err := s.n.write(ctx, proposer.Request{Kind: proposer.Extend, Key: s.key, Value: s.value, Lease: int64(s.ttl)})
-	switch {
-	case err == nil:
+	if err == nil {
+		s.n.metrics.renewals.Add(context.Background(), 1, s.n.metrics.renewOK...)
 		s.extend(sent.Add(s.ttl - s.margin))
 		return s.ttl / 3, nil
+	}
+	s.n.metrics.renewals.Add(context.Background(), 1, s.n.metrics.renewFail...)
+	s.n.warn("session renewal failed", slog.Uint64("session", s.id), slog.Any("error", err))
+	switch {
 	case isRefusal(err):
 		return 0, fmt.Errorf("%w: %w", ErrSessionLost, err) // the masters hold it expired or released
 	case errors.Is(err, ErrStopped):
@@ -262,4 +267,9 @@ func (s *Session) end(err error) {
 	s.err = err
 	s.timer.Stop()
 	close(s.done)
+	if errors.Is(err, ErrSessionLost) {
+		s.n.calls.lost.Add(1)
+		s.n.metrics.lost.Add(context.Background(), 1, s.n.metrics.self...)
+		s.n.system.Logger().Info("locker: session lost", slog.Uint64("session", s.id), slog.Duration("ttl", s.ttl))
+	}
 }

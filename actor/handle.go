@@ -101,6 +101,12 @@ func (h *Holder) count(reply any) {
 		h.stats.badRequests.Add(1)
 	case messages.Status_STATUS_WRONG_VIEW:
 		h.stats.wrongView.Add(1)
+	case messages.Status_STATUS_REJECTED:
+		h.stats.rejected.Add(1)
+	case messages.Status_STATUS_NOT_READY:
+		h.stats.notReady.Add(1)
+	case messages.Status_STATUS_SEALED:
+		h.stats.sealed.Add(1)
 	}
 }
 

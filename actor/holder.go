@@ -2,6 +2,7 @@ package actor
 
 import (
 	"hash/fnv"
+	"log/slog"
 	"math/rand/v2"
 	"sync/atomic"
 	"time"
@@ -51,10 +52,12 @@ type Holder struct {
 	epoch time.Time
 	stats counters
 
-	voting  atomic.Bool
-	sealed  atomic.Bool
-	carried atomic.Pointer[carried]
-	keys    atomic.Int64
+	voting   atomic.Bool
+	sealed   atomic.Bool
+	carried  atomic.Pointer[carried]
+	keys     atomic.Int64
+	promises atomic.Int64
+	sessions atomic.Int64
 
 	// Owned by the actor's goroutine.
 	self     *protoactor.PID
@@ -63,6 +66,8 @@ type Holder struct {
 	expiryAt int64 // when expiry fires; 0 when disarmed
 	ticker   *time.Timer
 	stopped  bool
+	log      *slog.Logger
+	logged   logged
 }
 
 // New returns a lease-holder whose acceptor starts in cfg.Members' view
@@ -158,6 +163,7 @@ func (h *Holder) Receive(ctx protoactor.Context) {
 func (h *Holder) start(ctx protoactor.Context) {
 	h.self = ctx.Self()
 	h.send = ctx.ActorSystem().Root.Send
+	h.log = ctx.ActorSystem().Logger()
 	h.stopped = false
 	h.armTicker()
 }
@@ -189,7 +195,11 @@ func (h *Holder) publish() {
 	if c := (carried{version: v.Version, carried: h.acc.Carried()}); h.carried.Load() == nil || *h.carried.Load() != c {
 		h.carried.Store(&c)
 	}
-	h.keys.Store(int64(h.acc.Len()))
+	cs := h.acc.Counts()
+	h.keys.Store(int64(cs.Keys + cs.Promises))
+	h.promises.Store(int64(cs.Promises))
+	h.sessions.Store(int64(cs.Sessions))
+	h.logChanges(v)
 }
 
 // schedule arms the expiry timer for the acceptor's next deadline, rounded

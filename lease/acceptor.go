@@ -38,6 +38,7 @@ type Acceptor struct {
 	suspects  map[string]struct{}
 	abandoned map[string]struct{}
 	sessions  map[uint64]*session // keys attached to each session
+	promises  int                 // records that only promised (nothing accepted)
 	reg       viewRegister
 	inst      installing           // the view change whose state it is installing
 	commit    *messages.ViewCommit // the commit of its view (nil: its configuration, or not known yet)
@@ -147,6 +148,28 @@ func (a *Acceptor) Incarnation() uint64 { return a.cfg.Incarnation }
 
 // Len returns the number of keys it keeps (held, expired or free).
 func (a *Acceptor) Len() int { return a.keys.len() }
+
+// Counts is what an acceptor keeps.
+type Counts struct {
+	Keys     int // keys with an accepted state (held, expired or free)
+	Promises int // keys with only a promise
+	Sessions int // sessions with keys attached here
+}
+
+// Counts returns how many keys, promises and sessions it keeps.
+func (a *Acceptor) Counts() Counts {
+	return Counts{Keys: a.keys.len() - a.promises, Promises: a.promises, Sessions: len(a.sessions)}
+}
+
+// Recovering reports whether its memory is incomplete (it does not vote
+// on keys yet), and if so whether LockDelay has passed since it started,
+// after which a view change may trust its empty memory.
+func (a *Acceptor) Recovering(now int64) (recovering, delayOver bool) {
+	if a.voting {
+		return false, false
+	}
+	return true, a.recoveredFor(now) >= a.cfg.LockDelay
+}
 
 // Floor returns the ballot below which dropped keys refuse writes.
 func (a *Acceptor) Floor() uint64 { return a.floor }

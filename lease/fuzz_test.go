@@ -264,9 +264,18 @@ func (c *fuzzChecker) check(now int64, expired, installed bool) {
 		}
 		return true
 	})
-	n := 0
-	a.keys.each(func(*record) bool { n++; return true })
+	n, promises := 0, 0
+	a.keys.each(func(r *record) bool {
+		n++
+		if r.accepted == 0 {
+			promises++
+		}
+		return true
+	})
 	if n != a.Len() {
 		t.Fatalf("Len %d, %d keys", a.Len(), n)
+	}
+	if cs := a.Counts(); cs.Promises != promises || cs.Keys != n-promises {
+		t.Fatalf("Counts %+v, %d keys of which %d only promised", cs, n, promises)
 	}
 }

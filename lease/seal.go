@@ -182,6 +182,9 @@ func (a *Acceptor) replace(now int64, key string, r *record, b uint64, st *messa
 	if r.entry != nil && r.entry.Session != 0 {
 		a.detach(r.entry.Session)
 	}
+	if r.accepted != 0 {
+		a.promises++
+	}
 	r.accepted, r.origin, r.base, r.tbase, r.chosen, r.entry, r.free = 0, 0, 0, 0, false, nil, nil
 	a.store.del(r)
 	a.markIdle(now, key, r)
@@ -192,6 +195,9 @@ func (a *Acceptor) replace(now int64, key string, r *record, b uint64, st *messa
 // drop forgets key, raising the floor to its ballots.
 func (a *Acceptor) drop(key string, r *record) {
 	a.floor = max(a.floor, r.promised, r.accepted)
+	if r.accepted == 0 {
+		a.promises--
+	}
 	a.store.del(r)
 	a.keys.del(key)
 	delete(a.suspects, key)

@@ -140,6 +140,7 @@ const LeaseCap = int64(1) << 62
 func (a *Acceptor) create(now int64, key string) *record {
 	r := &record{key: key, promised: a.floor}
 	a.keys.put(r)
+	a.promises++
 	a.markIdle(now, key, r)
 	return r
 }
@@ -155,6 +156,9 @@ func (a *Acceptor) markIdle(now int64, key string, r *record) {
 // set makes st, accepted at ballot b, the key's state, publishes it and
 // logs the change.
 func (a *Acceptor) set(now int64, key string, r *record, b uint64, st *messages.State, chosen bool) {
+	if r.accepted == 0 {
+		a.promises--
+	}
 	var was uint64 // the session the old state is attached to
 	if r.entry != nil {
 		was = r.entry.Session

@@ -108,6 +108,8 @@ type Op struct {
 	problem string            // why the call failed, for the error message
 	lost    tally             // the last round lost, described on demand
 
+	silent int // masters a round stopped waiting for, over the call
+
 	sess   verdict // what W masters said of the session of the state this round judges
 	paused paused  // the round a session read interrupted
 }
@@ -168,6 +170,10 @@ func (o *Op) Problem() string {
 // one.
 func (o *Op) Chosen() (*messages.Learned, []bool) { return o.chosen, o.accBy }
 
+// Silent returns how many times a round of the call stopped waiting for a
+// master that had not answered.
+func (o *Op) Silent() int { return o.silent }
+
 // Request returns what the call was asked.
 func (o *Op) Request() Request { return o.req }
 
@@ -219,7 +225,9 @@ func (o *Op) Tick(now int64) []Send {
 		return o.onLost(now) // the grace of a lost one-round path is over
 	case o.inRound():
 		for i := range o.t.seen {
-			o.t.add(i, false, false)
+			if o.t.add(i, false, false) {
+				o.silent++
+			}
 		}
 		return o.evaluate(now)
 	}
