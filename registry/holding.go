@@ -21,10 +21,11 @@ const (
 	acquiring holdState = iota // Lock in flight
 	held                       // attached to the session
 	releasing                  // queued for, or in, its Release
+	dropped                    // removed from the registry
 )
 
-// holding is one name this registry holds or is taking. The fields below
-// the line are guarded by Registry.mu.
+// holding is one name this registry holds or is taking. The fields after
+// the blank line are guarded by Registry.mu.
 type holding struct {
 	name, key string
 	pid       *actor.PID    // the PID named (read-only)
@@ -40,7 +41,6 @@ type holding struct {
 	stopOnLoss bool                  // pid is an actor that runs only while it holds the name
 	reserved   bool                  // SpawnNamed took it for the spawn it is making
 	watched    bool
-	finished   bool
 	releaseErr error
 }
 
@@ -62,9 +62,19 @@ type claim struct {
 // claiming the name SpawnNamed took for it, a restart, a repeated
 // Register): joined is true then. It waits for holdings of the name being
 // taken or released here to settle, within ctx. A Lock that meets the end
-// of the session is tried once more on a new one.
+// of the session is tried once more on a new one. Close ends the call
+// with ErrClosed.
 func (r *Registry) acquire(ctx context.Context, c claim) (h *holding, joined bool, err error) {
+	if ctx != r.ctx {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		defer context.AfterFunc(r.ctx, cancel)()
+	}
 	h, joined, err = r.reserve(ctx, c)
+	if err != nil && r.ctx.Err() != nil {
+		return nil, false, ErrClosed
+	}
 	if err != nil || joined {
 		return h, joined, err
 	}
@@ -72,9 +82,9 @@ func (r *Registry) acquire(ctx context.Context, c claim) (h *holding, joined boo
 		token, ss, err := r.take(ctx, c, h)
 		r.mu.Lock()
 		switch {
-		case err != nil:
 		case r.closed:
 			err = ErrClosed
+		case err != nil:
 		case ss.ended:
 			err = fmt.Errorf("%w: %q was taken as its session ended", locker.ErrSessionLost, c.name)
 		}
@@ -268,10 +278,10 @@ func (r *Registry) dropLocked(h *holding) {
 
 // finishLocked removes h from the registry, once.
 func (r *Registry) finishLocked(h *holding, err error) {
-	if h.finished {
+	if h.state == dropped {
 		return
 	}
-	h.finished, h.releaseErr = true, err
+	h.state, h.releaseErr = dropped, err
 	if r.held[h.name] == h {
 		delete(r.held, h.name)
 	}

@@ -315,6 +315,33 @@ func TestClose(t *testing.T) {
 	})
 }
 
+// A registration in flight when Close is called fails with ErrClosed at
+// once, whatever its context allows.
+func TestCloseEndsRegistrationsInFlight(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t, 3, registry.WithLease(lease))
+		reg := w.reg["n1"]
+		pid := w.sys["n1"].Root.Spawn(actor.PropsFromFunc(func(actor.Context) {}))
+		require.NoError(t, reg.Register(t.Context(), "a", pid))
+		w.net.Isolate("n1")
+		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+		defer cancel()
+		done := make(chan error, 1)
+		var returned time.Time
+		go func() {
+			err := reg.Register(ctx, "b", pid)
+			returned = time.Now()
+			done <- err
+		}()
+		time.Sleep(lease / 10) // the Lock finds no quorum and is retried
+		closing := time.Now()
+		reg.Close()
+		err := <-done
+		assert.ErrorIs(t, err, registry.ErrClosed)
+		assert.Less(t, returned.Sub(closing), lease/10, "ended by Close, not by its context")
+	})
+}
+
 func TestWhereIsDoesNotAllocate(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newWorld(t, 1)
