@@ -37,6 +37,9 @@
 // SpawnNamed), before another holder can take the name, drops the names
 // given to Register (their processes are not stopped), and publishes a
 // *[LeaseLost] event per name. The next registration opens a new session.
+// The masters keep the names until the old session expires there: at
+// most a TTL after its last renewal attempt (an attempt that reached a
+// minority of masters may be completed by a later call).
 //
 // When an actor that holds its name stops, for any reason, its name is
 // released at once (a release that finds no quorum is retried until it
