@@ -40,7 +40,9 @@ type story struct {
 	children []*child
 	events   chan event
 	store    fencedStore
-	leaders  []string
+	leaders  []*child       // every leader, in turn
+	writes   map[*child]int // writes accepted, per child
+	said     map[string]int // lines, per first word
 }
 
 // demo starts three nodes as child processes and plays the story.
@@ -51,7 +53,8 @@ func demo(ttl time.Duration) error {
 	if err != nil {
 		return err
 	}
-	st := &story{ctx: ctx, start: time.Now(), events: make(chan event, 64)}
+	st := &story{ctx: ctx, start: time.Now(), events: make(chan event, 64),
+		writes: map[*child]int{}, said: map[string]int{}}
 	defer st.killAll()
 	fmt.Printf("three nodes on %s, sessions of %v; the storage service refuses writes with a stale fencing token\n",
 		strings.Join(peers, ", "), ttl)
@@ -60,16 +63,13 @@ func demo(ttl time.Duration) error {
 			return err
 		}
 	}
-	for range st.children {
-		if _, err := st.await("ready", nil); err != nil {
-			return err
-		}
-	}
-
-	first, err := st.await("leader", nil)
-	if err != nil {
+	if err := st.await("every node ready", func() bool { return st.said["ready"] == len(peers) }); err != nil {
 		return err
 	}
+	if err := st.await("a leader", func() bool { return len(st.leaders) > 0 }); err != nil {
+		return err
+	}
+	first := st.leader()
 	if err := st.awaitWrites(first, 6); err != nil {
 		return err
 	}
@@ -78,10 +78,10 @@ func demo(ttl time.Duration) error {
 	killed := time.Now()
 	_ = first.cmd.Process.Kill()
 
-	second, err := st.await("leader", func(c *child) bool { return c != first })
-	if err != nil {
+	if err := st.await("a new leader", func() bool { return st.leader() != first }); err != nil {
 		return err
 	}
+	second := st.leader()
 	st.note("%s took over %v after the kill (session TTL %v)", second.name, time.Since(killed).Round(time.Millisecond), ttl)
 	if err := st.awaitWrites(second, 6); err != nil {
 		return err
@@ -95,10 +95,10 @@ func demo(ttl time.Duration) error {
 	if err := st.tell(second, "resign"); err != nil {
 		return err
 	}
-	third, err := st.await("leader", func(c *child) bool { return c != second })
-	if err != nil {
+	if err := st.await("a new leader", func() bool { return st.leader() != second }); err != nil {
 		return err
 	}
+	third := st.leader()
 	st.note("%s took over %v after the request to resign", third.name, time.Since(resigned).Round(time.Millisecond))
 	if err := st.awaitWrites(third, 4); err != nil {
 		return err
@@ -107,7 +107,11 @@ func demo(ttl time.Duration) error {
 		return err
 	}
 
-	fmt.Printf("\nleaders in turn: %s\n", strings.Join(st.leaders, ", "))
+	var names []string
+	for _, c := range st.leaders {
+		names = append(names, c.name)
+	}
+	fmt.Printf("\nleaders in turn: %s\n", strings.Join(names, ", "))
 	fmt.Printf("writes accepted: %d, refused as stale: %d\n", st.store.accepted, st.store.refused)
 	fmt.Printf("done in %v\n", time.Since(st.start).Round(100*time.Millisecond))
 	return nil
@@ -161,60 +165,63 @@ func (st *story) spawn(id int, peers []string, ttl time.Duration) error {
 	return nil
 }
 
-// await handles events until a child that from accepts (any, if nil)
-// prints a line starting with word, and returns that child.
-func (st *story) await(word string, from func(*child) bool) (*child, error) {
-	for {
+// await handles events until done reports true; what names what it
+// waits for, in the error when the demo runs out of time.
+func (st *story) await(what string, done func() bool) error {
+	for !done() {
 		select {
 		case ev := <-st.events:
-			if st.handle(ev) == word && (from == nil || from(ev.c)) {
-				return ev.c, nil
-			}
+			st.handle(ev)
 		case <-st.ctx.Done():
-			return nil, fmt.Errorf("no %q within %v", word, demoTimeout)
-		}
-	}
-}
-
-// awaitWrites handles events until c has had n writes accepted.
-func (st *story) awaitWrites(c *child, n int) error {
-	for range n {
-		if _, err := st.await("accepted", func(w *child) bool { return w == c }); err != nil {
-			return err
+			return fmt.Errorf("no %s within %v", what, demoTimeout)
 		}
 	}
 	return nil
 }
 
-// handle prints an event and applies a write to the storage service; it
-// returns the event's first word, "accepted" or "refused" for a write,
-// "exit" for an exit.
-func (st *story) handle(ev event) string {
+// awaitWrites handles events until c has had n more writes accepted.
+func (st *story) awaitWrites(c *child, n int) error {
+	want := st.writes[c] + n
+	return st.await(fmt.Sprintf("%d writes from %s", n, c.name), func() bool { return st.writes[c] >= want })
+}
+
+// leader returns the latest leader, nil before the first.
+func (st *story) leader() *child {
+	if len(st.leaders) == 0 {
+		return nil
+	}
+	return st.leaders[len(st.leaders)-1]
+}
+
+// handle prints an event, records it, and applies a write to the storage
+// service.
+func (st *story) handle(ev event) {
 	if ev.exited {
 		ev.c.alive = false
+		st.said["exit"]++
 		st.print(ev.c, "exited")
-		return "exit"
+		return
 	}
 	word, _, _ := strings.Cut(ev.line, " ")
+	st.said[word]++
 	switch word {
 	case "write":
 		var token uint64
 		var n int
 		if _, err := fmt.Sscanf(ev.line, "write token=%d n=%d", &token, &n); err != nil {
-			st.print(ev.c, ev.line)
-			return word
+			break
 		}
 		if st.store.write(token) {
+			st.writes[ev.c]++
 			st.print(ev.c, fmt.Sprintf("write %d with token %d: accepted", n, token))
-			return "accepted"
+		} else {
+			st.print(ev.c, fmt.Sprintf("write %d with token %d: REFUSED, a newer leader has written", n, token))
 		}
-		st.print(ev.c, fmt.Sprintf("write %d with token %d: REFUSED, a newer leader has written", n, token))
-		return "refused"
+		return
 	case "leader":
-		st.leaders = append(st.leaders, ev.c.name)
+		st.leaders = append(st.leaders, ev.c)
 	}
 	st.print(ev.c, ev.line)
-	return word
 }
 
 func (st *story) print(c *child, line string) {
@@ -248,22 +255,23 @@ func (st *story) shutdown() error {
 			return err
 		}
 	}
-	for range live {
-		if _, err := st.await("closed", nil); err != nil {
-			return err
-		}
+	closed := st.said["closed"] + len(live)
+	if err := st.await("closed sessions", func() bool { return st.said["closed"] >= closed }); err != nil {
+		return err
 	}
 	for _, c := range live {
 		if err := c.stdin.Close(); err != nil {
 			return err
 		}
 	}
-	for range live {
-		if _, err := st.await("exit", nil); err != nil {
-			return err
+	return st.await("exits", func() bool {
+		for _, c := range live {
+			if c.alive {
+				return false
+			}
 		}
-	}
-	return nil
+		return true
+	})
 }
 
 // killAll kills the children still running, when the demo ends early.
