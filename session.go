@@ -97,6 +97,9 @@ func SessionMargin(ttl time.Duration) time.Duration {
 // ID returns the session's id, unique in the cluster.
 func (s *Session) ID() uint64 { return s.id }
 
+// Node returns the node the session runs on.
+func (s *Session) Node() *Node { return s.n }
+
 // TTL returns the session's time to live.
 func (s *Session) TTL() time.Duration { return s.ttl }
 
