@@ -141,3 +141,13 @@ func TestReleaseBySessionActsOnTheAttachedTenure(t *testing.T) {
 	require.Equal(t, proposer.OK, out, cl.op.Problem())
 	c.requireFree("k")
 }
+
+func TestAttachedWriteKeepsNoLastWrite(t *testing.T) {
+	c := newCluster(t, 3)
+	p1 := c.node("p1", 1)
+	c.openSession(p1, "k", "a")
+	_, ok := p1.local.Take("k")
+	assert.False(t, ok, "nothing kept for a tenure attached to a session")
+	_, ok = p1.local.Take(sessionKey)
+	assert.True(t, ok, "the session's register keeps its one-round path")
+}
