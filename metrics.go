@@ -120,6 +120,11 @@ func (in *instruments) call(kind proposer.Kind, out proposer.Outcome, took time.
 	}
 }
 
+// Meter returns the meter of the node's instruments, for layers built on
+// the node (the registry), and the attribute naming the node, which every
+// instrument carries.
+func (n *Node) Meter() (metric.Meter, attribute.KeyValue) { return n.metrics.meter, n.metrics.node }
+
 // close unregisters the observed instruments.
 func (in *instruments) close() {
 	if in.observed != nil {

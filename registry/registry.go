@@ -47,8 +47,9 @@ type Registry struct {
 	queue     []*holding                         // names waiting for their release
 	releasers int                                // goroutines draining queue
 
-	cache  sync.Map // name -> *cacheEntry, for WhereIs
-	cached atomic.Int64
+	cache   sync.Map // name -> *cacheEntry, for WhereIs
+	cached  atomic.Int64
+	metrics *metrics
 }
 
 // cacheEntry is WhereIs's memory of one name: its store key and the PID
@@ -85,6 +86,7 @@ func New(node *locker.Node, opts ...Option) *Registry {
 		r.sys = node.System()
 	}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
+	r.metrics = r.newMetrics()
 	return r
 }
 
@@ -136,6 +138,7 @@ func (r *Registry) shutdown(release bool) {
 	watcher := r.watcher
 	r.watcher = nil
 	r.mu.Unlock()
+	r.metrics.close() // outside mu: a collection in progress takes it
 
 	for _, h := range stop {
 		h.sys.Root.Stop(h.pid)

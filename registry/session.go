@@ -152,6 +152,9 @@ func (r *Registry) lost(ss *session) {
 		r.sys.Logger().Warn("registry: session lost", slog.Uint64("session", ss.s.ID()),
 			slog.Int("names", len(gone)), slog.Int("stopped", stopped), slog.Any("err", cause))
 	}
+	if !errors.Is(cause, locker.ErrSessionClosed) {
+		r.metrics.lostNames(len(gone))
+	}
 	for _, h := range gone {
 		sys := h.sys
 		if sys == nil {
