@@ -13,7 +13,7 @@ import (
 
 	"github.com/protolocker/locker"
 	holder "github.com/protolocker/locker/actor"
-	"github.com/protolocker/locker/cluster"
+	"github.com/protolocker/locker/internal/view"
 	"github.com/protolocker/locker/messages"
 )
 
@@ -66,13 +66,13 @@ func TestBadMessagesAreCounted(t *testing.T) {
 		sys.Root.Send(target, wrapperspb.String("hello"))
 		sys.Root.Send(target, &messages.Pong{})
 		masters, replicas, w, version := c.node("m1").View()
-		view, err := cluster.NewView(version, masters, replicas, w)
+		v, err := view.NewView(version, masters, replicas, w)
 		require.NoError(t, err)
 		for _, req := range []any{
-			&messages.Prepare{ReqId: 1, ViewVersion: version, ViewHash: view.Hash()},                     // no key, no ballot
-			&messages.Accept{ReqId: 2, Key: "k", Ballot: 5, ViewVersion: version, ViewHash: view.Hash()}, // no state
+			&messages.Prepare{ReqId: 1, ViewVersion: version, ViewHash: v.Hash()},                     // no key, no ballot
+			&messages.Accept{ReqId: 2, Key: "k", Ballot: 5, ViewVersion: version, ViewHash: v.Hash()}, // no state
 			&messages.Accept{ReqId: 3, Key: "k", Ballot: 5, State: &messages.State{Held: true, Origin: 5}, // no value, no lease
-				ViewVersion: version, ViewHash: view.Hash()},
+				ViewVersion: version, ViewHash: v.Hash()},
 		} {
 			reply, err := sys.Root.RequestFuture(target, req, time.Second).Result()
 			require.NoError(t, err)
