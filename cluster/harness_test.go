@@ -32,6 +32,7 @@ const grainKind = "counter"
 type harness struct {
 	t       testing.TB
 	net     *clustertest.Network
+	mu      sync.Mutex // guards members
 	members map[string]*member
 	live    *liveSet
 	lookup  func(addr string) cluster.IdentityLookup
@@ -94,7 +95,9 @@ func (h *harness) start(addr string) *member {
 	lookup.Setup(c, c.GetClusterKinds(), false)
 	m := &member{addr: addr, sys: sys, c: c, lookup: lookup,
 		info: &cluster.Member{Id: sys.ID, Host: host, Port: int32(port), Kinds: []string{grainKind}}}
+	h.mu.Lock()
 	h.members[addr] = m
+	h.mu.Unlock()
 	return m
 }
 
@@ -114,12 +117,12 @@ func (h *harness) view(who []string, those []string) {
 	h.t.Helper()
 	var ms []*cluster.Member
 	for _, a := range those {
-		m, ok := h.members[a]
-		require.True(h.t, ok, "no member %s", a)
+		m := h.member(a)
+		require.NotNil(h.t, m, "no member %s", a)
 		ms = append(ms, m.info)
 	}
 	for _, a := range who {
-		m := h.members[a]
+		m := h.member(a)
 		// A fresh block list: protoactor blocks every member that leaves
 		// a view for good, and the harness lets a partition heal.
 		m.c.Remote = remote.NewRemote(m.sys, m.c.Config.RemoteConfig)
@@ -133,9 +136,11 @@ func (h *harness) viewAll(addrs []string) { h.view(addrs, addrs) }
 // kill crashes the member at addr: off the network; its lookup's
 // goroutines are stopped as the process would be gone.
 func (h *harness) kill(addr string) {
-	m := h.members[addr]
+	m := h.member(addr)
 	h.net.Remove(addr)
+	h.mu.Lock()
 	delete(h.members, addr)
+	h.mu.Unlock()
 	stopMember(m)
 }
 
@@ -150,17 +155,36 @@ func stopMember(m *member) {
 	}
 }
 
+// member returns the member at addr; nil if none.
+func (h *harness) member(addr string) *member {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.members[addr]
+}
+
 func (h *harness) shutdown() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	for _, m := range h.members {
 		m.lookup.Shutdown()
 	}
 	h.net.Shutdown()
+	// Every failed Cluster.Request starts a goroutine of protoactor's log
+	// throttle that lives for its period (2s, not configurable): outlive
+	// it (no real time inside a synctest bubble).
+	time.Sleep(throttlePeriod)
 }
+
+const throttlePeriod = 2100 * time.Millisecond
 
 // request asks the grain id through member from, as Cluster.Request
 // does, and returns the address of the member that answered.
 func (h *harness) request(from, id string) (string, error) {
-	res, err := h.members[from].c.Request(id, grainKind, wrapperspb.String("ping"),
+	m := h.member(from)
+	if m == nil {
+		return "", fmt.Errorf("no member %s", from)
+	}
+	res, err := m.c.Request(id, grainKind, wrapperspb.String("ping"),
 		cluster.WithTimeout(3*time.Second))
 	if err != nil {
 		return "", err
@@ -174,7 +198,7 @@ func (h *harness) request(from, id string) (string, error) {
 
 // lookupAt returns the locker lookup of the member at addr.
 func (h *harness) lookupAt(addr string) *lockercluster.IdentityLookup {
-	return h.members[addr].lookup.(*lockercluster.IdentityLookup)
+	return h.member(addr).lookup.(*lockercluster.IdentityLookup)
 }
 
 // grain answers a StringValue with its host's address and its token,

@@ -120,12 +120,17 @@ func (h *hosting) close() ([]*actor.PID, *locker.Session) {
 	return pids, h.sess
 }
 
-// session returns the current session, opening one (single-flight under
-// sessMu) if there is none or it ended; watch is started for each new
-// session.
+// session returns the current session, opening one (single-flight
+// through opening, a channel so that a waiter counts as durably blocked
+// inside a synctest bubble) if there is none or it ended; watchSession is
+// started for each new session.
 func (l *IdentityLookup) session(ctx context.Context) (*locker.Session, error) {
-	l.sessMu.Lock()
-	defer l.sessMu.Unlock()
+	select {
+	case l.opening <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-l.opening }()
 	h := l.hosting
 	h.mu.Lock()
 	s, closed := h.sess, h.closed

@@ -37,7 +37,7 @@ type IdentityLookup struct {
 	members      *actor.PID // the membership actor
 	hosting      *hosting
 	cache        *cacheWatch
-	sessMu       sync.Mutex
+	opening      chan struct{} // held while a session is opened
 	seq          atomic.Uint64
 
 	base    context.Context
@@ -58,7 +58,8 @@ var _ cluster.IdentityLookup = (*IdentityLookup)(nil)
 // reported by Err, and by an error log at Setup; such a lookup activates
 // nothing.
 func NewIdentityLookup(opts ...Option) *IdentityLookup {
-	l := &IdentityLookup{opts: defaultOptions(), hosting: newHosting(), quit: make(chan struct{})}
+	l := &IdentityLookup{opts: defaultOptions(), hosting: newHosting(), quit: make(chan struct{}),
+		opening: make(chan struct{}, 1)}
 	for _, o := range opts {
 		if o != nil {
 			o(&l.opts)

@@ -1,0 +1,182 @@
+package lockercluster_test
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// traffic keeps asking grains g0..g<n-1> from every member in from()
+// until stop is closed, and counts answers and errors.
+type traffic struct {
+	wg      sync.WaitGroup
+	stop    chan struct{}
+	ok, bad atomic.Int64
+}
+
+func (h *harness) traffic(n int, from func() []string) *traffic {
+	tr := &traffic{stop: make(chan struct{})}
+	for i := range n {
+		tr.wg.Go(func() {
+			for k := 0; ; k++ {
+				select {
+				case <-tr.stop:
+					return
+				default:
+				}
+				srcs := from()
+				if _, err := h.request(srcs[k%len(srcs)], fmt.Sprintf("g%d", i)); err != nil {
+					tr.bad.Add(1)
+				} else {
+					tr.ok.Add(1)
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+		})
+	}
+	return tr
+}
+
+func (tr *traffic) end() { close(tr.stop); tr.wg.Wait() }
+
+// hostOf returns the address that answers for id, through member from.
+func (h *harness) hostOf(t *testing.T, from, id string) (string, uint64) {
+	t.Helper()
+	got, err := h.request(from, id)
+	require.NoError(t, err)
+	addr, tok, _ := strings.Cut(got, " ")
+	n, err := strconv.ParseUint(tok, 10, 64)
+	require.NoError(t, err)
+	return addr, n
+}
+
+// Members joining and leaving under traffic: no grain is activated twice
+// at once, and no running grain moves when members join.
+func TestJoinsAndLeavesDuringTraffic(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := startAll(t, 3)
+		const grains = 30
+		hosts := map[string]string{}
+		for i := range grains {
+			id := fmt.Sprintf("g%d", i)
+			hosts[id], _ = h.hostOf(t, "n1:1", id)
+		}
+		var mu sync.Mutex
+		current := addrs(3)
+		tr := h.traffic(grains, func() []string { mu.Lock(); defer mu.Unlock(); return current })
+		for _, a := range []string{"n4:1", "n5:1"} {
+			h.start(a)
+			mu.Lock()
+			current = append(current, a)
+			h.viewAll(current)
+			mu.Unlock()
+			time.Sleep(500 * time.Millisecond)
+		}
+		h.waitView(addrs(5))
+		for id, host := range hosts {
+			got, _ := h.hostOf(t, "n5:1", id)
+			assert.Equal(t, host, got, "%s stays on its host after the joins", id)
+			assert.Equal(t, 1, h.live.Started(id), "%s was activated once", id)
+		}
+		// n2 leaves gracefully: its grains stop and come back elsewhere.
+		mu.Lock()
+		current = []string{"n1:1", "n3:1", "n4:1", "n5:1"}
+		mu.Unlock()
+		h.viewAll(current)
+		h.lookupAt("n2:1").Shutdown()
+		time.Sleep(time.Second)
+		tr.end()
+		for id := range hosts {
+			got, _ := h.hostOf(t, "n1:1", id)
+			assert.NotEqual(t, "n2:1", got, id)
+		}
+		assert.Empty(t, h.live.Violations())
+		assert.Positive(t, tr.ok.Load())
+		t.Logf("traffic: %d answers, %d errors", tr.ok.Load(), tr.bad.Load())
+	})
+}
+
+// The host of a grain dies: the grain comes back on another member
+// within the lease plus a round, with a greater token.
+func TestHostDies(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := startAll(t, 4)
+		host, tok := h.hostOf(t, "n1:1", "g")
+		from := "n1:1"
+		if host == from {
+			from = "n2:1"
+		}
+		died := time.Now()
+		h.kill(host)
+		var rest []string
+		for _, a := range addrs(4) {
+			if a != host {
+				rest = append(rest, a)
+			}
+		}
+		h.viewAll(rest)
+		again, tok2 := h.hostOf(t, from, "g")
+		took := time.Since(died)
+		assert.NotEqual(t, host, again)
+		assert.Greater(t, tok2, tok, "the new activation's token is greater")
+		assert.LessOrEqual(t, took, time.Second+200*time.Millisecond, "back within the lease plus a round")
+		assert.Empty(t, h.live.Violations())
+		t.Logf("re-activated after %v (lease 1s)", took)
+	})
+}
+
+// The store's masters change while grains are active: grains keep their
+// hosts and stay single.
+func TestMastersChangeUnderGrains(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := startAll(t, 5)
+		hosts := map[string]string{}
+		for i := range 10 {
+			id := fmt.Sprintf("g%d", i)
+			hosts[id], _ = h.hostOf(t, "n4:1", id)
+		}
+		masters, _, _, _ := h.lookupAt("n4:1").Node().View()
+		require.Equal(t, addrs(3), masters)
+		tr := h.traffic(10, func() []string { return []string{"n4:1", "n5:1"} })
+		// n3, a master and the host of some grains, is partitioned
+		// away from everyone; after the grace it is replaced by n4.
+		var moved []string
+		for id, a := range hosts {
+			if a == "n3:1" {
+				moved = append(moved, id)
+			}
+		}
+		h.net.Isolate("n3:1")
+		rest := []string{"n1:1", "n2:1", "n4:1", "n5:1"}
+		h.view(rest, rest)
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			masters, _, _, _ = h.lookupAt("n1:1").Node().View()
+			if strings.Join(masters, ",") == "n1:1,n2:1,n4:1" {
+				break
+			}
+			require.True(t, time.Now().Before(deadline), "masters %v", masters)
+			time.Sleep(50 * time.Millisecond)
+		}
+		time.Sleep(time.Second)
+		tr.end()
+		for id, a := range hosts {
+			got, _ := h.hostOf(t, "n5:1", id)
+			if a != "n3:1" {
+				assert.Equal(t, a, got, "%s keeps its host", id)
+			} else {
+				assert.NotEqual(t, a, got, "%s left the isolated member", id)
+			}
+		}
+		assert.Empty(t, h.live.Violations())
+		t.Logf("moved from the isolated master: %v; traffic %d ok, %d errors", moved, tr.ok.Load(), tr.bad.Load())
+	})
+}
