@@ -105,6 +105,7 @@ func run(n, nodes, par int, steady time.Duration, mode string) error {
 	defer h.close()
 
 	heap0 := measure.SettledHeap()
+	st0 := ms[0].node.Stats()
 	began := time.Now()
 	var failed atomic.Int64
 	var firstErr atomic.Value
@@ -126,6 +127,8 @@ func run(n, nodes, par int, steady time.Duration, mode string) error {
 	close(work)
 	wg.Wait()
 	took := time.Since(began)
+	st := ms[0].node.Stats()
+	perMsg := float64(st.Batched-st0.Batched) / float64(max(st.Messages-st0.Messages, 1))
 	perName := float64(int64(measure.SettledHeap())-int64(heap0)) / float64(n)
 
 	runtime.GC()
@@ -146,11 +149,11 @@ func run(n, nodes, par int, steady time.Duration, mode string) error {
 		}
 		visible[i] = fmt.Sprint(seen)
 	}
-	fmt.Printf("| mode | nodes | names | registration | failed | heap per name (all %d nodes) | steady CPU (of one core) | lost in %v | visible per node |\n",
+	fmt.Printf("| mode | nodes | names | registration | failed | requests per message | heap per name (all %d nodes) | steady CPU (of one core) | lost in %v | visible per node |\n",
 		nodes, steady)
-	fmt.Printf("|---|---|---|---|---|---|---|---|---|\n")
-	fmt.Printf("| %s | %d | %d | %.2f s | %d | %.0f B | %.2f%% | %d | %s |\n", mode, nodes, n, took.Seconds(), failed.Load(),
-		perName, 100*cpu.Seconds()/wall.Seconds(), lost, strings.Join(visible, " / "))
+	fmt.Printf("|---|---|---|---|---|---|---|---|---|---|\n")
+	fmt.Printf("| %s | %d | %d | %.2f s | %d | %.1f | %.0f B | %.2f%% | %d | %s |\n", mode, nodes, n, took.Seconds(), failed.Load(),
+		perMsg, perName, 100*cpu.Seconds()/wall.Seconds(), lost, strings.Join(visible, " / "))
 	if e := firstErr.Load(); e != nil {
 		fmt.Printf("\nfirst failure: %v\n", e)
 	}
