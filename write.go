@@ -39,7 +39,9 @@ func (n *Node) Update(ctx context.Context, key string, expected, value []byte) (
 // reads the key, never on a later one (docs/protocol.md, "Binding value
 // calls to a tenure"). It takes one round when this node wrote the key
 // last. It fails with ErrNotOwner when another value holds the key,
-// ErrNotFound when it is not held.
+// ErrNotFound when it is not held. A key attached to a session (see
+// Session.Lock) stays attached: it lives with its session, whatever the
+// lease, and so does it after Update.
 func (n *Node) ExtendLease(ctx context.Context, key string, value []byte, lease time.Duration) (Result, error) {
 	if err := n.checkWrite(key, value, lease); err != nil {
 		return Result{}, err
