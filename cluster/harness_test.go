@@ -35,7 +35,7 @@ type harness struct {
 	mu      sync.Mutex // guards members
 	members map[string]*member
 	live    *liveSet
-	lookup  func(addr string) cluster.IdentityLookup
+	lookup  func(addr string, restart bool) cluster.IdentityLookup
 }
 
 // member is one cluster member of the harness.
@@ -49,14 +49,17 @@ type member struct {
 
 // lockerLookup returns the lookup factory of harness members for seeds,
 // with opts.
-func lockerLookup(seeds []string, opts ...lockercluster.Option) func(string) cluster.IdentityLookup {
-	return func(string) cluster.IdentityLookup {
-		all := append([]lockercluster.Option{
+func lockerLookup(seeds []string, opts ...lockercluster.Option) func(string, bool) cluster.IdentityLookup {
+	return func(_ string, restart bool) cluster.IdentityLookup {
+		all := []lockercluster.Option{
 			lockercluster.WithSeeds(seeds...),
-			lockercluster.WithBootstrap(),
 			lockercluster.WithLease(time.Second),
 			lockercluster.WithStoreConfig(locker.Config{ReplicationInterval: 20 * time.Millisecond}),
-		}, opts...)
+		}
+		if !restart {
+			all = append(all, lockercluster.WithBootstrap())
+		}
+		all = append(all, opts...)
 		return lockercluster.NewIdentityLookup(all...)
 	}
 }
@@ -70,14 +73,20 @@ func addrs(n int) []string {
 	return s
 }
 
-func newHarness(t testing.TB, lookup func(string) cluster.IdentityLookup) *harness {
+func newHarness(t testing.TB, lookup func(string, bool) cluster.IdentityLookup) *harness {
 	h := &harness{t: t, net: clustertest.New(), members: map[string]*member{}, live: newLiveSet(), lookup: lookup}
 	t.Cleanup(h.shutdown)
 	return h
 }
 
-// start brings up a member at addr, hosting the grain kind.
-func (h *harness) start(addr string) *member {
+// start brings up a member at addr, hosting the grain kind, on the first
+// start of the cluster.
+func (h *harness) start(addr string) *member { return h.startAt(addr, false) }
+
+// restart brings up a member at addr again after kill.
+func (h *harness) restart(addr string) *member { return h.startAt(addr, true) }
+
+func (h *harness) startAt(addr string, restart bool) *member {
 	h.t.Helper()
 	sys, err := h.net.NewSystem(addr)
 	require.NoError(h.t, err)
@@ -85,7 +94,7 @@ func (h *harness) start(addr string) *member {
 	require.NoError(h.t, err)
 	port, err := strconv.Atoi(p)
 	require.NoError(h.t, err)
-	lookup := h.lookup(addr)
+	lookup := h.lookup(addr, restart)
 	kind := cluster.NewKind(grainKind, actor.PropsFromProducer(func() actor.Actor { return &grain{live: h.live} }))
 	cfg := cluster.Configure("test", nil, lookup, remote.Configure(host, port), cluster.WithKinds(kind))
 	c := cluster.New(sys, cfg)
@@ -210,7 +219,7 @@ type grain struct {
 
 // Receive implements actor.Actor.
 func (g *grain) Receive(ctx actor.Context) {
-	switch ctx.Message().(type) {
+	switch m := ctx.Message().(type) {
 	case *actor.Started:
 		g.id = ctx.Self().Id
 		g.live.start(identityOf(ctx), ctx.Self())
@@ -218,7 +227,15 @@ func (g *grain) Receive(ctx actor.Context) {
 		g.live.stop(identityOf(ctx), ctx.Self())
 	case *wrapperspb.StringValue:
 		tok, _ := lockercluster.Token(ctx)
-		ctx.Respond(wrapperspb.String(ctx.Self().Address + " " + strconv.FormatUint(tok, 10)))
+		switch m.GetValue() {
+		case "sender":
+			ctx.Respond(wrapperspb.String(ctx.Sender().GetAddress()))
+		case "stop":
+			ctx.Respond(wrapperspb.String(ctx.Self().Address + " " + strconv.FormatUint(tok, 10)))
+			ctx.Stop(ctx.Self())
+		default:
+			ctx.Respond(wrapperspb.String(ctx.Self().Address + " " + strconv.FormatUint(tok, 10)))
+		}
 	}
 }
 

@@ -255,12 +255,7 @@ func (l *IdentityLookup) Get(ci *cluster.ClusterIdentity) *actor.PID {
 		if target == "" {
 			continue
 		}
-		deadline, _ := ctx.Deadline()
-		wait := time.Until(deadline)
-		if wait <= 0 {
-			return nil
-		}
-		res, err := l.system.Root.RequestFuture(actor.NewPID(target, placementName), req, wait).Result()
+		res, err := l.system.Root.RequestFuture(actor.NewPID(target, placementName), req, l.attemptTimeout(ctx, target)).Result()
 		if err != nil {
 			continue
 		}
@@ -274,6 +269,20 @@ func (l *IdentityLookup) Get(ci *cluster.ClusterIdentity) *actor.PID {
 		}
 		return pid
 	}
+}
+
+// attemptTimeout bounds one request of Get to a placement actor. This
+// member's own placement actor answers within its activation timeout, and
+// its future outlives that: protoactor does not guard a future against an
+// answer that arrives after it timed out on the same actor system. A
+// remote member may be cut off: it is asked again after a quarter of the
+// lease (an activation under way there is joined, not repeated).
+func (l *IdentityLookup) attemptTimeout(ctx context.Context, target string) time.Duration {
+	if target == l.system.Address() {
+		return l.opts.activation + time.Second
+	}
+	deadline, _ := ctx.Deadline()
+	return max(min(time.Until(deadline), l.opts.lease/4), time.Millisecond)
 }
 
 // target returns the member to ask for ci: the host its local table

@@ -62,5 +62,7 @@ func WithSweep(d time.Duration) Option { return func(o *options) { o.sweep = d }
 
 // WithStoreConfig sets the locker configuration of the member's store
 // node (timeouts, replication interval, meter provider). Masters,
-// Replicas, Bootstrap and MaxLease are set by the lookup.
+// Replicas, W and Bootstrap are set by the lookup; MaxLease is raised to
+// the lease if it is shorter (by default it is the lease, so that a
+// majority of masters restarting waits no longer than a lease).
 func WithStoreConfig(c locker.Config) Option { return func(o *options) { o.store = c } }

@@ -130,7 +130,7 @@ func (p *placement) finish(key string, pid *actor.PID) {
 		return
 	}
 	for _, w := range q.waiters {
-		p.l.system.Root.Send(w, response(pid))
+		p.l.system.Root.Send(fresh(w), response(pid))
 	}
 }
 
@@ -183,6 +183,11 @@ func response(pid *actor.PID) *cluster.ActivationResponse {
 
 func respond(ctx actor.Context, to, pid *actor.PID) {
 	if to != nil {
-		ctx.Send(to, response(pid))
+		ctx.Send(fresh(to), response(pid))
 	}
 }
+
+// fresh copies pid without the process it cached: a reply to a future
+// that timed out meanwhile then goes to dead letters instead of writing
+// into the finished future, which protoactor does not guard.
+func fresh(pid *actor.PID) *actor.PID { return actor.NewPID(pid.Address, pid.Id) }
