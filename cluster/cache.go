@@ -126,10 +126,3 @@ func (c *cacheWatch) sweep() {
 		}
 	}
 }
-
-// size returns the number of PIDs tracked.
-func (c *cacheWatch) size() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.byKey)
-}

@@ -180,3 +180,28 @@ func TestMastersChangeUnderGrains(t *testing.T) {
 		t.Logf("moved from the isolated master: %v; traffic %d ok, %d errors", moved, tr.ok.Load(), tr.bad.Load())
 	})
 }
+
+// A master restarting at the same address (a new member id) is not a
+// membership change: the masters stay, and it votes again.
+func TestRestartAtTheSameAddress(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := startAll(t, 4)
+		_, _, _, before := h.lookupAt("n1:1").Node().View()
+		h.kill("n2:1")
+		h.viewAll([]string{"n1:1", "n3:1", "n4:1"})
+		time.Sleep(500 * time.Millisecond) // within the grace (2s)
+		h.restart("n2:1")
+		h.viewAll(addrs(4))
+		deadline := time.Now().Add(10 * time.Second)
+		for !h.lookupAt("n2:1").Node().Voting() {
+			require.True(t, time.Now().Before(deadline), "n2 votes again")
+			time.Sleep(10 * time.Millisecond)
+		}
+		time.Sleep(3 * time.Second) // past the grace
+		masters, _, _, after := h.lookupAt("n1:1").Node().View()
+		assert.Equal(t, addrs(3), masters, "the masters did not change")
+		assert.LessOrEqual(t, after-before, uint64(2), "at most the replica set changed")
+		_, err := h.request("n2:1", "g")
+		require.NoError(t, err)
+	})
+}
