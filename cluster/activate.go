@@ -56,9 +56,13 @@ func (l *IdentityLookup) activate(key string, ci *cluster.ClusterIdentity) *acti
 			// A key of this session that no grain holds any more (its
 			// release failed): give it back.
 			_, _ = s.Release(ctx, key)
+		case holder.Address != l.system.Address() && l.confirm(holder, ci):
+			// A member this one does not see yet (views differ while a
+			// member joins) hosts it.
+			return &activated{key: key, holder: holder}
 		default:
-			// Held by a member that left (or by an earlier session of this
-			// one): its lease ends unless it is renewed; wait for that.
+			// Held by a member that is gone (or by an earlier session of
+			// this one): its lease ends, as it is not renewed; wait.
 			l.waitRelease(ctx, key)
 		}
 	}
@@ -68,6 +72,15 @@ func (l *IdentityLookup) activate(key string, ci *cluster.ClusterIdentity) *acti
 func ownedBy(pid *actor.PID, s *locker.Session) bool {
 	i := strings.LastIndexByte(pid.Id, '$')
 	return i >= 0 && strings.HasPrefix(pid.Id[i+1:], strconv.FormatUint(s.ID(), 36)+".")
+}
+
+// confirm asks holder's member, which is not in this member's topology,
+// whether it hosts ci as holder, within a quarter of the lease.
+func (l *IdentityLookup) confirm(holder *actor.PID, ci *cluster.ClusterIdentity) bool {
+	req := &cluster.ActivationRequest{ClusterIdentity: ci}
+	res, err := l.system.Root.RequestFuture(actor.NewPID(holder.Address, placementName), req, l.opts.lease/4).Result()
+	r, ok := res.(*cluster.ActivationResponse)
+	return err == nil && ok && r.GetPid().Equal(holder)
 }
 
 // holder reads the PID that holds key from a quorum; nil when free.

@@ -1,0 +1,64 @@
+package lockercluster_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// The latency of requests through Cluster.Request on the in-memory
+// network, in real time: a warm grain (the PidCache answers), a first
+// activation, and, for scale, one linearizable read of the store.
+//
+//	go test -run '^$' -bench . -benchtime 2000x ./cluster/
+func BenchmarkRepeatRequest(b *testing.B) {
+	for _, l := range lookups {
+		b.Run(l.name, func(b *testing.B) {
+			h := startWith(b, 3, l.new(3))
+			for _, a := range addrs(3) {
+				_, err := h.request(a, "warm")
+				require.NoError(b, err)
+			}
+			b.ResetTimer()
+			for i := range b.N {
+				if _, err := h.request(addrs(3)[i%3], "warm"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkFirstActivation(b *testing.B) {
+	for _, l := range lookups {
+		b.Run(l.name, func(b *testing.B) {
+			h := startWith(b, 3, l.new(3))
+			_, err := h.request("n2:1", "warm-up")
+			require.NoError(b, err)
+			b.ResetTimer()
+			for i := range b.N {
+				if _, err := h.request("n2:1", fmt.Sprintf("new%d", i)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkStoreRead(b *testing.B) {
+	h := startWith(b, 3, lookups[1].new(3))
+	n := h.lookupAt("n2:1").Node()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_, err := n.Lock(ctx, "k", []byte("v"), time.Second)
+	require.NoError(b, err)
+	b.ResetTimer()
+	for range b.N {
+		if _, err := n.Read(ctx, "k"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
