@@ -6,4 +6,7 @@ import (
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// TestMain checks that no test leaves a goroutine behind, except those of
+// protoactor and gRPC that the real-cluster tests cannot stop (see
+// leakIgnores).
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m, leakIgnores...) }
