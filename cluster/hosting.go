@@ -56,21 +56,26 @@ func (h *hosting) count() int {
 	return len(h.byKey)
 }
 
-// spawn records a and runs spawnFn under the lock, unless a's session
-// ended or the member is shutting down: then nothing is spawned and
-// false returned.
-func (h *hosting) spawn(a *activation, spawnFn func() error) bool {
+// spawn records a, then runs spawnFn, unless a's session ended or the
+// member is shutting down: then nothing is spawned and false returned.
+// spawnFn runs outside the lock (a grain's OnInit may call Token); a
+// session lost meanwhile either finds a recorded and stops its grain, or
+// ended before the check that follows the spawn, which stops it.
+func (h *hosting) spawn(a *activation, spawnFn func() error, stop func(*actor.PID)) bool {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	if h.closed || a.sess.Err() != nil || h.byKey[a.key] != nil {
+		h.mu.Unlock()
 		return false
 	}
 	h.byKey[a.key] = a
 	h.byName[a.pid.Id] = a
+	h.mu.Unlock()
 	if err := spawnFn(); err != nil {
-		delete(h.byKey, a.key)
-		delete(h.byName, a.pid.Id)
+		h.remove(a.pid.Id)
 		return false
+	}
+	if a.sess.Err() != nil {
+		stop(a.pid)
 	}
 	return true
 }

@@ -17,3 +17,6 @@ var leakIgnores = []goleak.Option{
 	goleak.IgnoreTopFunction("google.golang.org/grpc.(*addrConn).resetTransport"),
 	goleak.IgnoreAnyFunction("github.com/asynkron/protoactor-go/remote.(*endpointWriter).initialize"),
 }
+
+// raceEnabled is set under -race.
+const raceEnabled = false

@@ -66,7 +66,7 @@ func NewIdentityLookup(opts ...Option) *IdentityLookup {
 		}
 	}
 	l.err = l.opts.complete()
-	l.topo.Store(newTopology(nil))
+	l.topo.Store(newTopology(nil, nil))
 	return l
 }
 
@@ -172,7 +172,7 @@ func (l *IdentityLookup) setup(kinds []string) error {
 	// and hand it on, never block.
 	l.sub = l.system.EventStream.Subscribe(func(evt any) {
 		if t, ok := evt.(*cluster.ClusterTopology); ok {
-			l.topo.Store(newTopology(t.GetMembers()))
+			l.topo.Store(newTopology(t.GetMembers(), l.topo.Load()))
 			if l.members != nil {
 				l.system.Root.Send(l.members, topologyChanged{})
 			}

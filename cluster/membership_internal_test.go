@@ -14,7 +14,7 @@ func topo(addrs ...string) *topology {
 		host, _, _ := strings.Cut(a, ":")
 		ms = append(ms, &cluster.Member{Id: a, Host: host, Port: 1, Kinds: []string{"k"}})
 	}
-	return newTopology(ms)
+	return newTopology(ms, nil)
 }
 
 // The rule every member computes alike.

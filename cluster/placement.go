@@ -119,7 +119,7 @@ func (p *placement) spawn(ctx actor.Context, a *activation) bool {
 			p.l.kindInc(a.ci.Kind, 1)
 		}
 		return err
-	})
+	}, ctx.Stop)
 }
 
 // finish answers every request waiting on key with pid (nil: failed).

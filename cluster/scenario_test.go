@@ -205,3 +205,32 @@ func TestRestartAtTheSameAddress(t *testing.T) {
 		require.NoError(t, err)
 	})
 }
+
+// A host cut off from the masters cannot renew its session: it stops its
+// grains before their lease could end, and another member activates them
+// only after that.
+func TestLostSessionStopsGrainsInTime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := startAll(t, 4)
+		host, tok := h.hostOf(t, "n1:1", "g")
+		cut := time.Now()
+		h.net.Isolate(host)
+		for h.live.Live("g") > 0 {
+			time.Sleep(time.Millisecond)
+		}
+		stopped := time.Since(cut)
+		assert.Less(t, stopped, time.Second, "stopped within the lease (1s) of the last renewal")
+		var rest []string
+		for _, a := range addrs(4) {
+			if a != host {
+				rest = append(rest, a)
+			}
+		}
+		h.viewAll(rest)
+		again, tok2 := h.hostOf(t, rest[0], "g")
+		assert.NotEqual(t, host, again)
+		assert.Greater(t, tok2, tok)
+		assert.Empty(t, h.live.Violations())
+		t.Logf("stopped %v after the cut; re-activated %v after it", stopped, time.Since(cut))
+	})
+}

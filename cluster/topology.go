@@ -12,10 +12,14 @@ type topology struct {
 	addrs   []string            // member addresses, sorted
 	present map[string]struct{} // the same, as a set
 	rdv     *cluster.Rendezvous // placement of new activations
+	gone    map[string]struct{} // addresses of earlier topologies that are absent from this one
 }
 
-func newTopology(members []*cluster.Member) *topology {
-	t := &topology{present: make(map[string]struct{}, len(members)), rdv: cluster.NewRendezvous()}
+// newTopology builds the topology of members, following prev (nil for
+// the first).
+func newTopology(members []*cluster.Member, prev *topology) *topology {
+	t := &topology{present: make(map[string]struct{}, len(members)), rdv: cluster.NewRendezvous(),
+		gone: map[string]struct{}{}}
 	for _, m := range members {
 		a := m.Address()
 		if _, dup := t.present[a]; dup {
@@ -26,7 +30,23 @@ func newTopology(members []*cluster.Member) *topology {
 	}
 	slices.Sort(t.addrs)
 	t.rdv.UpdateMembers(members)
+	if prev != nil {
+		for _, set := range []map[string]struct{}{prev.present, prev.gone} {
+			for a := range set {
+				if !t.has(a) {
+					t.gone[a] = struct{}{}
+				}
+			}
+		}
+	}
 	return t
+}
+
+// left reports that addr was a member of an earlier topology and is not
+// one of this.
+func (t *topology) left(addr string) bool {
+	_, ok := t.gone[addr]
+	return ok
 }
 
 // has reports that addr is a member.
