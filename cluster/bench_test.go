@@ -62,3 +62,21 @@ func BenchmarkStoreRead(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSessionLock takes a new key on a session per iteration: the
+// store's part of a first activation.
+func BenchmarkSessionLock(b *testing.B) {
+	h := startWith(b, 3, lookups[1].new(3))
+	n := h.lookupAt("n2:1").Node()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s, err := n.NewSession(ctx, time.Second)
+	require.NoError(b, err)
+	defer s.Orphan()
+	b.ResetTimer()
+	for i := range b.N {
+		if _, err := s.Lock(ctx, fmt.Sprintf("k%d", i), []byte("v")); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -3,6 +3,7 @@
 package lockercluster_test
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -16,6 +17,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/asynkron/protoactor-go/cluster"
 	"github.com/asynkron/protoactor-go/cluster/clusterproviders/test"
+	"github.com/asynkron/protoactor-go/cluster/identitylookup/disthash"
 	"github.com/asynkron/protoactor-go/remote"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -44,18 +46,24 @@ type realMember struct {
 }
 
 func startReal(t *testing.T, agent *test.InMemAgent, port int, seeds []string, live *liveSet) *realMember {
+	lookup := lockercluster.NewIdentityLookup(lockercluster.WithSeeds(seeds...), lockercluster.WithBootstrap(),
+		lockercluster.WithLease(time.Second))
+	m := startRealWith(agent, port, lookup, live)
+	m.lookup = lookup
+	return m
+}
+
+func startRealWith(agent *test.InMemAgent, port int, lookup cluster.IdentityLookup, live *liveSet) *realMember {
 	sys := actor.NewActorSystem(
 		actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }),
 		actor.WithDeadLetterThrottleInterval(10*time.Millisecond),
 	)
-	lookup := lockercluster.NewIdentityLookup(lockercluster.WithSeeds(seeds...), lockercluster.WithBootstrap(),
-		lockercluster.WithLease(time.Second))
 	kind := cluster.NewKind(grainKind, actor.PropsFromProducer(func() actor.Actor { return &grain{live: live} }))
 	cfg := cluster.Configure("real", test.NewTestProvider(agent), lookup, remote.Configure("127.0.0.1", port),
 		cluster.WithKinds(kind))
 	c := cluster.New(sys, cfg)
 	c.StartMember()
-	return &realMember{c: c, lookup: lookup}
+	return &realMember{c: c}
 }
 
 func (m *realMember) ask(t *testing.T, id string) (string, uint64) {
@@ -152,4 +160,69 @@ func TestRealClusters(t *testing.T) {
 	assert.Greater(t, tok3, tok2)
 	t.Logf("after a graceful shutdown, re-activated after %v", time.Since(start))
 	assert.Empty(t, live.Violations())
+}
+
+// Two members join a real three-member cluster (test provider, gRPC on
+// loopback) that runs 40 grains, for disthash and for this lookup: how
+// many running grains were activated again, moved, or lived twice at
+// once.
+func TestRealTwoJoins(t *testing.T) {
+	var rows []string
+	for _, name := range []string{"disthash", "lockercluster"} {
+		ports := freePorts(t, 5)
+		all := make([]string, 5)
+		for i, p := range ports {
+			all[i] = "127.0.0.1:" + strconv.Itoa(p)
+		}
+		newLookup := func() cluster.IdentityLookup {
+			if name == "disthash" {
+				return disthash.New()
+			}
+			return lockercluster.NewIdentityLookup(lockercluster.WithSeeds(all[:3]...), lockercluster.WithBootstrap(),
+				lockercluster.WithLease(time.Second))
+		}
+		agent := test.NewInMemAgent()
+		live := newLiveSet()
+		ms := make([]*realMember, 5)
+		var wg sync.WaitGroup
+		for i := range 3 {
+			wg.Go(func() { ms[i] = startRealWith(agent, ports[i], newLookup(), live) })
+		}
+		wg.Wait()
+		ids := grainIDs(40)
+		before := map[string]string{}
+		for _, id := range ids {
+			before[id], _ = ms[0].ask(t, id)
+		}
+		for i := 3; i < 5; i++ {
+			ms[i] = startRealWith(agent, ports[i], newLookup(), live)
+			time.Sleep(500 * time.Millisecond)
+		}
+		moved, failed := 0, 0
+		for _, id := range ids {
+			res, err := ms[4].c.Request(id, grainKind, wrapperspb.String("ping"), cluster.WithTimeout(5*time.Second))
+			if err != nil {
+				failed++
+				continue
+			}
+			if host, _, _ := strings.Cut(res.(*wrapperspb.StringValue).GetValue(), " "); host != before[id] {
+				moved++
+			}
+		}
+		again := 0
+		for _, id := range ids {
+			again += max(live.Started(id)-1, 0)
+		}
+		rows = append(rows, fmt.Sprintf("| %s | %d | %d | %d | %d |", name, again, moved, len(live.Violations()), failed))
+		if name == "lockercluster" {
+			assert.Zero(t, again, "no running grain is activated again")
+			assert.Zero(t, moved)
+			assert.Empty(t, live.Violations())
+		}
+		for _, m := range ms {
+			wg.Go(func() { m.c.Shutdown(true) })
+		}
+		wg.Wait()
+	}
+	t.Log("\n| lookup | re-activated (of 40) | moved | duplicates | failed requests |\n|---|---|---|---|---|\n" + strings.Join(rows, "\n"))
 }
