@@ -86,7 +86,15 @@ func (h *harness) start(addr string) *member { return h.startAt(addr, false) }
 // restart brings up a member at addr again after kill.
 func (h *harness) restart(addr string) *member { return h.startAt(addr, true) }
 
+// startClient brings up a cluster client at addr: it hosts no kind and
+// is in no topology, but sees the members'.
+func (h *harness) startClient(addr string) *member { return h.startMember(addr, false, true) }
+
 func (h *harness) startAt(addr string, restart bool) *member {
+	return h.startMember(addr, restart, false)
+}
+
+func (h *harness) startMember(addr string, restart, client bool) *member {
 	h.t.Helper()
 	sys, err := h.net.NewSystem(addr)
 	require.NoError(h.t, err)
@@ -101,7 +109,11 @@ func (h *harness) startAt(addr string, restart bool) *member {
 	c.Remote = remote.NewRemote(sys, cfg.RemoteConfig)
 	buildKinds(c)
 	c.IdentityLookup = lookup
-	lookup.Setup(c, c.GetClusterKinds(), false)
+	if client {
+		lookup.Setup(c, nil, true)
+	} else {
+		lookup.Setup(c, c.GetClusterKinds(), false)
+	}
 	m := &member{addr: addr, sys: sys, c: c, lookup: lookup,
 		info: &cluster.Member{Id: sys.ID, Host: host, Port: int32(port), Kinds: []string{grainKind}}}
 	h.mu.Lock()

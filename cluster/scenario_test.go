@@ -234,3 +234,19 @@ func TestLostSessionStopsGrainsInTime(t *testing.T) {
 		t.Logf("stopped %v after the cut; re-activated %v after it", stopped, time.Since(cut))
 	})
 }
+
+// A cluster client runs no store node and hosts nothing: it reaches the
+// members' one activation.
+func TestClient(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := startAll(t, 3)
+		h.startClient("client:1")
+		assert.Nil(t, h.lookupAt("client:1").Node())
+		h.view([]string{"client:1"}, addrs(3))
+		fromClient, _ := h.hostOf(t, "client:1", "g")
+		fromMember, _ := h.hostOf(t, "n1:1", "g")
+		assert.Equal(t, fromMember, fromClient)
+		assert.Equal(t, 1, h.live.Started("g"))
+		assert.Zero(t, h.lookupAt("client:1").Hosted())
+	})
+}
