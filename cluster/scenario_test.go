@@ -2,6 +2,7 @@ package lockercluster_test
 
 import (
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -248,5 +249,30 @@ func TestClient(t *testing.T) {
 		assert.Equal(t, fromMember, fromClient)
 		assert.Equal(t, 1, h.live.Started("g"))
 		assert.Zero(t, h.lookupAt("client:1").Hosted())
+	})
+}
+
+// Hosting and caching grains costs no goroutine per grain: only their
+// activation, while it runs.
+func TestNoGoroutinePerGrain(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := startAll(t, 3)
+		for i := range 10 {
+			h.hostOf(t, addrs(3)[i%3], fmt.Sprintf("warm%d", i))
+		}
+		time.Sleep(100 * time.Millisecond)
+		synctest.Wait()
+		before := runtime.NumGoroutine()
+		for i := range 300 {
+			for _, a := range addrs(3) {
+				_, err := h.request(a, fmt.Sprintf("g%d", i))
+				require.NoError(t, err)
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+		synctest.Wait()
+		grown := runtime.NumGoroutine() - before
+		assert.Less(t, grown, 30, "300 grains hosted and cached by three members")
+		t.Logf("goroutines: %d before, %d more with 300 more grains", before, grown)
 	})
 }
