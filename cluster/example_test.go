@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/asynkron/protoactor-go/cluster"
@@ -29,7 +28,6 @@ func Example() {
 	lookup := lockercluster.NewIdentityLookup(
 		lockercluster.WithSeeds(self), // the store's first masters
 		lockercluster.WithBootstrap(), // a new cluster
-		lockercluster.WithLease(time.Second),
 	)
 	counter := cluster.NewKind("counter", actor.PropsFromProducer(func() actor.Actor {
 		n := 0

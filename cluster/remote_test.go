@@ -178,8 +178,10 @@ func TestRealTwoJoins(t *testing.T) {
 			if name == "disthash" {
 				return disthash.New()
 			}
+			// A lease long enough that a loaded machine does not lose a
+			// session (which would stop its grains, as it must).
 			return lockercluster.NewIdentityLookup(lockercluster.WithSeeds(all[:3]...), lockercluster.WithBootstrap(),
-				lockercluster.WithLease(time.Second))
+				lockercluster.WithLease(3*time.Second))
 		}
 		agent := test.NewInMemAgent()
 		live := newLiveSet()
