@@ -70,8 +70,23 @@ func TestCluster(t *testing.T) {
 	if err := ops.Rate.Do(ctx, 3, 0); err != nil {
 		t.Errorf("rate: %v", err)
 	}
+	sessionWorkloads(ctx, t, ops)
 	row, err := c.HeldLeaseMemory(ctx, 100)
 	if err != nil || row.RSSBytes == 0 && row.Bytes == 0 {
 		t.Errorf("memory: %+v, %v", row, err)
+	}
+}
+
+// sessionWorkloads runs the Mutex, keep-alive and names workloads, a few
+// calls each.
+func sessionWorkloads(ctx context.Context, t *testing.T, ops workload.Ops) {
+	if r, err := ops.Mutex.Run(ctx, 3, 200*time.Millisecond); err != nil || r.Ops == 0 {
+		t.Errorf("mutex: %+v, %v", r, err)
+	}
+	if r, err := ops.KeepAlive.Run(ctx, workload.KeepAlive{N: 3, Period: 10 * time.Millisecond, Idle: 50 * time.Millisecond, CPUCalls: 10}); err != nil || r.N != 3 || r.Median <= 0 || r.Burst.CPU <= 0 {
+		t.Errorf("keep-alive: %+v, %v", r, err)
+	}
+	if h, err := ops.Names.Run(ctx, workload.Names{Count: 50, Idle: 50 * time.Millisecond, Window: 200 * time.Millisecond}); err != nil || h.During.Wall < 200*time.Millisecond {
+		t.Errorf("names: %+v, %v", h, err)
 	}
 }

@@ -110,6 +110,7 @@ func (c *Cluster) Ops(ctx context.Context, contestants int) (workload.Ops, func(
 			return err
 		}},
 	}
+	c.sessionOps(&ops, grant, extend)
 	return ops, closeAll, nil
 }
 

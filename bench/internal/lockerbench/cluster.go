@@ -30,6 +30,7 @@ type Cluster struct {
 	reg      *registry.Registry
 	pid      *actor.PID // a local actor the registry workload names
 	children []*proc.Child
+	addrs    []string       // the masters' addresses
 	masters  []*member      // in-process masters
 	nodes    []*locker.Node // their nodes
 
@@ -94,6 +95,7 @@ func StartInProc(ctx context.Context) (*Cluster, error) {
 // withClient starts the client and returns the cluster, or nil and the
 // error once the cluster is closed.
 func (c *Cluster) withClient(ctx context.Context, masters []string) (*Cluster, error) {
+	c.addrs = masters
 	if err := c.startClient(ctx, masters); err != nil {
 		return nil, err
 	}

@@ -42,6 +42,7 @@ func TestClusters(t *testing.T) {
 			}
 		}
 		masterCaller(ctx, t, c)
+		sessionWorkloads(ctx, t, c, ops)
 		if won, err := ops.Contest.Do(ctx, 0); !won || err != nil {
 			t.Errorf("%s: uncontested attempt: won %v, %v", c.System, won, err)
 		}
@@ -119,3 +120,29 @@ func TestHeldLeaseMemory(t *testing.T) {
 		t.Fatalf("%.0f bytes per lease", row.Bytes)
 	}
 }
+
+// sessionWorkloads runs the Mutex (from the client node and from the
+// masters), keep-alive and names workloads, a few calls each.
+func sessionWorkloads(ctx context.Context, t *testing.T, c *Cluster, ops workload.Ops) {
+	if r, err := ops.Mutex.Run(ctx, 3, 200*time.Millisecond); err != nil || r.Ops == 0 {
+		t.Errorf("%s: mutex: %+v, %v", c.System, r, err)
+	}
+	m, err := c.MasterCaller(ctx)
+	if err != nil {
+		t.Errorf("%s: master caller: %v", c.System, err)
+	} else if r, err := m.Mutex.Run(ctx, 4, 200*time.Millisecond); err != nil || r.Ops == 0 {
+		t.Errorf("%s: mutex over the masters: %+v, %v", c.System, r, err)
+	}
+	if r, err := ops.KeepAlive.Run(ctx, keepAliveTest); err != nil || r.N != 3 || r.Median <= 0 || r.Burst.CPU <= 0 {
+		t.Errorf("%s: keep-alive: %+v, %v", c.System, r, err)
+	}
+	if h, err := ops.Names.Run(ctx, namesTest); err != nil || h.During.Wall < 200*time.Millisecond {
+		t.Errorf("%s: names: %+v, %v", c.System, h, err)
+	}
+}
+
+// keepAliveTest is a keep-alive run of a few renewals.
+var keepAliveTest = workload.KeepAlive{N: 3, Period: 10 * time.Millisecond, Idle: 50 * time.Millisecond, CPUCalls: 10}
+
+// namesTest is a names run of a few names.
+var namesTest = workload.Names{Count: 50, Idle: 50 * time.Millisecond, Window: 200 * time.Millisecond}

@@ -31,6 +31,7 @@ func (c *Cluster) Ops(ctx context.Context) (workload.Ops, error) {
 	c.keep("read", value) // Read and DirtyRead may come minutes later
 	ops := callerOps(n, c.System, c.Floor, "", value)
 	ops.PIDs = proc.PIDs(c.children)
+	c.sessionOps(&ops)
 	contenders := make([][]byte, 256)
 	for i := range contenders {
 		contenders[i] = []byte("contender-" + strconv.Itoa(i))

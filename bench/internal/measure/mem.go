@@ -19,22 +19,28 @@ func Heap() uint64 {
 }
 
 // SettledHeap is Heap once the live heap stops shrinking: read every
-// 50 ms until a reading is within 64 KB of the one before, for up to
-// 2 s. What other goroutines still hold as they wind down (the actor
-// systems of a cluster just stopped) would otherwise count against a
-// growth measured from this baseline.
+// 100 ms until a reading is within 64 KB of the one settleSpan before,
+// for up to 5 s. What other goroutines still hold as they wind down
+// would otherwise count against a growth measured from this baseline:
+// an actor system just shut down stays reachable until its dead-letter
+// throttle's timer fires (1 s by default), however steady the heap
+// looks meanwhile.
 func SettledHeap() uint64 {
-	h := Heap()
-	for end := time.Now().Add(2 * time.Second); time.Now().Before(end); {
-		time.Sleep(50 * time.Millisecond)
-		next := Heap()
-		if next+64<<10 >= h {
-			return next
+	const step = 100 * time.Millisecond
+	readings := []uint64{Heap()}
+	back := int(settleSpan / step)
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); {
+		time.Sleep(step)
+		readings = append(readings, Heap())
+		if n := len(readings); n > back && readings[n-1]+64<<10 >= readings[n-1-back] {
+			return readings[n-1]
 		}
-		h = next
 	}
-	return h
+	return readings[len(readings)-1]
 }
+
+// settleSpan is how long SettledHeap wants the heap not to shrink.
+const settleSpan = 1100 * time.Millisecond
 
 // RSS returns the resident set size of this process in bytes, from
 // /proc/self/status; 0 where that file does not exist.

@@ -15,6 +15,7 @@ const (
 	Lookup  Kind = "lookup"  // reads: mean time per call and allocations
 	Memory  Kind = "memory"  // bytes per held lease
 	CPU     Kind = "cpu"     // CPU time per call, over every process of the system
+	Hold    Kind = "hold"    // CPU of every process of the system over a window, names held
 )
 
 // Row is one system's figures in a table.
@@ -32,6 +33,10 @@ type Row struct {
 	FailShare   *float64 `json:"fail_share,omitempty"`
 	Bytes       float64  `json:"bytes_per_lease,omitempty"`
 	RSSBytes    float64  `json:"rss_bytes_per_lease,omitempty"`
+	WindowNs    float64  `json:"window_ns,omitempty"` // Hold: the window's length
+	CPUPct      float64  `json:"cpu_pct,omitempty"`   // Hold: CPU over the window, % of one core
+	IdlePct     float64  `json:"idle_pct,omitempty"`  // Hold: the same before the names were taken
+	SetupNs     float64  `json:"setup_ns,omitempty"`  // Hold: time taken to take the names
 	Note        string   `json:"note,omitempty"`
 	Err         string   `json:"error,omitempty"`
 }
@@ -76,6 +81,8 @@ func (t *Table) Key(r Row) (v float64, higherBetter bool) {
 		return r.MeanNs, false
 	case CPU:
 		return r.CPUNs, false
+	case Hold:
+		return r.CPUPct, false
 	case Memory:
 		if r.Bytes > 0 {
 			return r.Bytes, false
@@ -113,6 +120,24 @@ func (rep *Report) Find(id, system, op string) (Row, bool) {
 		}
 	}
 	return Row{}, false
+}
+
+// PerName returns the CPU time per second and per name held of a Hold
+// row, in nanoseconds.
+func (r Row) PerName() float64 {
+	if r.N == 0 {
+		return 0
+	}
+	return r.CPUPct / 100 * 1e9 / float64(r.N)
+}
+
+// PerNameAbove is PerName of the window's CPU less the CPU before the
+// names were taken: what the names add, per name.
+func (r Row) PerNameAbove() float64 {
+	if r.N == 0 {
+		return 0
+	}
+	return (r.CPUPct - r.IdlePct) / 100 * 1e9 / float64(r.N)
 }
 
 // F returns a pointer to v, for the optional figures.

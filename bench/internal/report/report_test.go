@@ -27,6 +27,13 @@ func sample() *Report {
 				{System: "locker 1 proc", Op: "DirtyRead", MeanNs: 20, AllocsPerOp: F(0)},
 				{System: "etcd 3 procs", Op: "Get", MeanNs: 200e3},
 			}},
+			{ID: "keepalive", Kind: Latency, Title: "Keep-alive", Rows: []Row{
+				{System: "locker 3 procs", Op: "renewal", N: 10, MedianNs: 200e3, P99Ns: 300e3, CPUNs: 250e3},
+			}},
+			{ID: "names", Kind: Hold, Title: "Names", Rows: []Row{
+				{System: "locker 3 procs", Op: "session", N: 100_000, WindowNs: 20e9, CPUPct: 2, IdlePct: 2.5, SetupNs: 4e9},
+				{System: "etcd 3 procs", Op: "lease", N: 100_000, WindowNs: 20e9, CPUPct: 8, IdlePct: 4, SetupNs: 12e9},
+			}},
 		},
 		Targets: []Target{{Goal: "g", Got: "x", Met: true}},
 	}
@@ -67,7 +74,10 @@ func TestWriters(t *testing.T) {
 	rep := sample()
 	var b bytes.Buffer
 	WriteText(&b, rep)
-	for _, want := range []string{"## Lock", "| locker 3 procs | Lock | 10 | 100.0 µs | 200.0 µs | - | 1.00x |", "4.00x", "failed: broken / pipe", "## Targets"} {
+	for _, want := range []string{"## Lock", "| locker 3 procs | Lock | 10 | 100.0 µs | 200.0 µs | - | 1.00x |", "4.00x", "failed: broken / pipe", "## Targets",
+		"| locker 3 procs | renewal | 10 | 200.0 µs | 300.0 µs | - | 250.0 µs | 1.00x |",
+		"| locker 3 procs | session | 100000 | 20.00 s | 2.00 % | 2.50 % | 200.0 ns/s | −50.0 ns/s | 4.00 s | 1.00x |",
+		"| etcd 3 procs | lease | 100000 | 20.00 s | 8.00 % | 4.00 % | 800.0 ns/s | 400.0 ns/s | 12.00 s | 4.00x |"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("text lacks %q:\n%s", want, b.String())
 		}

@@ -98,6 +98,8 @@ func valueText(t *Table, r Row) string {
 		s = byteSize(v) + "/lease"
 	case CPU:
 		s = Dur(r.CPUNs) + " CPU/call"
+	case Hold:
+		s = Pct(r.CPUPct) + " of a core"
 	}
 	if x := t.Ratio(r); x != 0 {
 		s += fmt.Sprintf("  (%.2fx)", x)

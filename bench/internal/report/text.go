@@ -43,9 +43,16 @@ func writeTable(w io.Writer, t *Table) {
 	}
 	fmt.Fprintf(w, "## %s (%s; ratio = row / first row)\n\n", t.Title, better)
 	head := []string{"system", "op", "n"}
+	withCPU := false // a latency table whose rows have their CPU per call
+	for _, r := range t.Rows {
+		withCPU = withCPU || (t.Kind == Latency && r.CPUNs > 0)
+	}
 	switch t.Kind {
 	case Latency:
 		head = append(head, "median", "p99", "allocs/op")
+		if withCPU {
+			head = append(head, "CPU/call")
+		}
 	case Rate:
 		head = append(head, "clients", "per second")
 	case Contest:
@@ -56,6 +63,8 @@ func writeTable(w io.Writer, t *Table) {
 		head = append(head, "heap bytes/lease", "RSS bytes/lease")
 	case CPU:
 		head = append(head, "wall/call", "CPU/call", "cores busy")
+	case Hold:
+		head = append(head, "window", "CPU, % of a core", "before the names", "CPU per name", "per name, above before", "names taken in")
 	}
 	head = append(head, "ratio")
 	fmt.Fprintf(w, "| %s |\n|%s\n", strings.Join(head, " | "), strings.Repeat("---|", len(head)))
@@ -68,6 +77,9 @@ func writeTable(w io.Writer, t *Table) {
 		switch t.Kind {
 		case Latency:
 			cells = append(cells, Dur(r.MedianNs), Dur(r.P99Ns), allocs(r.AllocsPerOp))
+			if withCPU {
+				cells = append(cells, Dur(r.CPUNs))
+			}
 		case Rate:
 			cells = append(cells, fmt.Sprint(r.Clients), Count(r.PerSec))
 		case Contest:
@@ -82,6 +94,8 @@ func writeTable(w io.Writer, t *Table) {
 				busy = fmt.Sprintf("%.2f", r.CPUNs/r.MeanNs)
 			}
 			cells = append(cells, Dur(r.MeanNs), Dur(r.CPUNs), busy)
+		case Hold:
+			cells = append(cells, Dur(r.WindowNs), Pct(r.CPUPct), Pct(r.IdlePct), Dur(r.PerName())+"/s", signedDur(r.PerNameAbove())+"/s", Dur(r.SetupNs))
 		}
 		cells = append(cells, ratio(t.Ratio(r)))
 		fmt.Fprintf(w, "| %s |\n", strings.Join(cells, " | "))
@@ -116,6 +130,14 @@ func Dur(ns float64) string {
 	return fmt.Sprintf("%.2f s", ns/1e9)
 }
 
+// signedDur is Dur with a sign.
+func signedDur(ns float64) string {
+	if ns < 0 {
+		return "−" + Dur(-ns)
+	}
+	return Dur(ns)
+}
+
 // Count renders a rate with thousands separators.
 func Count(v float64) string {
 	s := fmt.Sprintf("%.0f", v)
@@ -134,6 +156,19 @@ func allocs(a *float64) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.1f", *a)
+}
+
+// Pct renders a percentage of one core.
+func Pct(v float64) string {
+	switch {
+	case v == 0:
+		return "-"
+	case v < 1:
+		return fmt.Sprintf("%.3f %%", v)
+	case v < 10:
+		return fmt.Sprintf("%.2f %%", v)
+	}
+	return fmt.Sprintf("%.1f %%", v)
 }
 
 func pct(p *float64) string {

@@ -13,7 +13,9 @@ import (
 // one-round floor, for every caller (the client node and master 1, in 3
 // processes and in one); Lock+Release throughput with 64 clients at
 // least 3x etcd's; a master's Lock at most 0.6x etcd's Mutex.Lock (the
-// like-for-like pair: both clusters in 3 processes); the local lookups
+// like-for-like pair: both clusters in 3 processes); 8 clients blocking
+// on one Mutex at least 10x etcd's acquisitions per second, from the
+// client node and from the masters; the local lookups
 // under 25 ns without allocations; under 300 bytes per held lease.
 func Targets(rep *report.Report) []report.Target {
 	var out []report.Target
@@ -45,6 +47,9 @@ func Targets(rep *report.Report) []report.Target {
 	}
 	ratio("Lock+Release with 64 clients >= 3x etcd's pairs/s (3 procs)", workload.TRate(64), "locker 3 procs", "etcd 3 procs", perSec, func(x float64) bool { return x >= 3 })
 	ratio("Lock from a master caller <= 0.6x etcd Mutex.Lock (3 procs)", workload.TLock, "locker 3 procs"+lockerbench.MasterCaller, "etcd 3 procs", median, func(x float64) bool { return x <= 0.6 })
+	for _, s := range []string{"locker 3 procs", "locker 3 procs" + lockerbench.MasterCaller} {
+		ratio(fmt.Sprintf("8 clients on one Mutex, blocking: >= 10x etcd's acquisitions/s (%s)", s), workload.TMutex, s, "etcd 3 procs", perSec, func(x float64) bool { return x >= 10 })
+	}
 
 	for _, op := range []string{"DirtyRead (master's table)", "registry WhereIs (master's table)"} {
 		t := report.Target{Goal: op + ": < 25 ns and 0 allocs", Got: "not measured"}
@@ -73,7 +78,7 @@ func Targets(rep *report.Report) []report.Target {
 }
 
 func fmtKey(id string, v float64) string {
-	if id == workload.TRate(64) {
+	if id == workload.TRate(64) || id == workload.TMutex {
 		return report.Count(v) + "/s"
 	}
 	return report.Dur(v)

@@ -2,7 +2,9 @@ package workload
 
 import (
 	"context"
+	"time"
 
+	"github.com/protolocker/locker/bench/internal/measure"
 	"github.com/protolocker/locker/bench/internal/report"
 )
 
@@ -34,6 +36,49 @@ type TryOp struct {
 	Do   func(ctx context.Context, client int) (won bool, err error)
 }
 
+// RunOp is a workload that runs its clients itself for d: clients
+// sessions each Lock and Unlock one Mutex in a loop, say. It returns the
+// calls that succeeded and failed, as measure.Throughput does.
+type RunOp struct {
+	Name string
+	Run  func(ctx context.Context, clients int, d time.Duration) (measure.Rate, error)
+}
+
+// KeepAliveOp times a session's (or lease's) renewals as KeepAlive sizes
+// them.
+type KeepAliveOp struct {
+	Name string
+	Run  func(ctx context.Context, k KeepAlive) (measure.Renewals, error)
+}
+
+// KeepAlive sizes a keep-alive run: N renewals one every Period, timed
+// each; then the CPU of a renewal, over CPUCalls of the same renewal
+// back to back, less the processes' idle use, measured over Idle before
+// the renewals, once it settled (measure.Quiet, for up to Settle).
+type KeepAlive struct {
+	N        int
+	Period   time.Duration
+	Idle     time.Duration
+	Settle   time.Duration
+	CPUCalls int
+}
+
+// HoldOp takes names and keeps them alive as Names sizes it, measuring
+// the CPU of every process of the system, then gives them back.
+type HoldOp struct {
+	Name string
+	Run  func(ctx context.Context, n Names) (measure.Hold, error)
+}
+
+// Names sizes a names run: the CPU over Idle before Count names are
+// taken, and over Window once they are held; before each of the two,
+// the processes' CPU use is left up to Settle to settle (measure.Quiet).
+type Names struct {
+	Count        int
+	Idle, Window time.Duration
+	Settle       time.Duration
+}
+
 // Ops is one system under test. Optional operations are nil, or have a
 // nil Do.
 type Ops struct {
@@ -51,12 +96,17 @@ type Ops struct {
 	Local    *Op      // local (possibly stale) read over the network, if any
 	Register Op       // registers a name and unregisters it
 
+	Mutex     RunOp       // clients on one Mutex, blocking
+	KeepAlive KeepAliveOp // a session's (or lease's) renewal, paced
+	Names     HoldOp      // many names on one session (or lease), held
+
 	Floor1 *Op // one quorum round trip with no work: the floor of Extend and Release
 	Floor2 *Op // two back to back: the floor of Lock
 
 	// Remote, if set, runs the sequential workloads (Warm and the
 	// tables of Sequential) in another process, the caller's, and
 	// returns their rows; the Op fields are then unused and the other
-	// workloads skip the system.
+	// workloads skip the system, but for Mutex, KeepAlive and Names
+	// when they are set.
 	Remote func(ctx context.Context, p Profile, id string) ([]report.Row, error)
 }

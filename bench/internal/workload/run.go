@@ -17,8 +17,10 @@ const Warm = "warm"
 // the systems compared in a table are measured minutes apart at most,
 // under the same conditions of the machine. A workload that fails adds a
 // row with the error; the others still run. A system whose Remote is set
-// runs only the sequential workloads (Warm, TLock, TExtend, TRelease,
-// TPair), in its own process. logf reports progress.
+// runs the sequential workloads (Warm, TLock, TExtend, TRelease, TPair)
+// in its own process, and of the others only those its Ops set. The
+// names workload is not among them: it runs on a cluster of its own
+// (HoldNames). logf reports progress.
 func Run(ctx context.Context, p Profile, systems []Ops, ts *Tables, logf func(string, ...any)) {
 	seq := func(id string) func(Ops) { return func(ops Ops) { Sequential(ctx, p, id, ops, ts, logf) } }
 	steps := []func(Ops){
@@ -39,7 +41,10 @@ func Run(ctx context.Context, p Profile, systems []Ops, ts *Tables, logf func(st
 	for _, c := range p.RateClients {
 		steps = append(steps, func(ops Ops) { rate(ctx, p, c, ops, ts, logf) })
 	}
-	steps = append(steps, func(ops Ops) { contest(ctx, p, ops, ts, logf) })
+	steps = append(steps,
+		func(ops Ops) { contest(ctx, p, ops, ts, logf) },
+		func(ops Ops) { mutex(ctx, p, ops, ts, logf) },
+		func(ops Ops) { keepAlive(ctx, p, ops, ts, logf) })
 	for _, step := range steps {
 		for _, ops := range systems {
 			step(ops)

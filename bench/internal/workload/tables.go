@@ -20,6 +20,9 @@ const (
 	TRegistry = "registry"
 	TMemory   = "memory"
 	TCPU      = "cpu"
+	TMutex    = "mutex"
+	TKeep     = "keepalive"
+	TNames    = "names"
 )
 
 // TRate returns the id of the throughput table with clients clients.
@@ -42,6 +45,9 @@ func NewTables(p Profile) *Tables {
 		ts.add(TRate(c), report.Rate, fmt.Sprintf("Lock+Release throughput, %d clients on distinct keys (pairs per second)", c))
 	}
 	ts.add(TContest, report.Contest, fmt.Sprintf("%d clients contending for one key (Lock, Release when won)", p.ContestClients))
+	ts.add(TMutex, report.Rate, fmt.Sprintf("%d clients on one Mutex, blocking: Lock, Unlock (acquisitions per second)", p.MutexClients))
+	ts.add(TKeep, report.Latency, fmt.Sprintf("Keep-alive: one renewal every %v (latency of each, CPU per renewal)", KeepAlivePeriod))
+	ts.add(TNames, report.Hold, fmt.Sprintf("CPU of keeping %s names alive, nothing else running (%% of one core, every process of the system)", report.Count(float64(p.Names))))
 	ts.add(TLocal, report.Lookup, "Local lookups (possibly stale)")
 	ts.add(TQuorum, report.Lookup, "Consistent lookups")
 	ts.add(TRegistry, report.Latency, "Registry: Register+Unregister")
