@@ -16,7 +16,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // all holds one message of every type of locker.proto, each field set.
 func all() []proto.Message {
 	view := &View{Version: 2, Masters: []string{"a", "b", "c"}, Replicas: []string{"r"}, W: 2}
-	held := &State{Held: true, Value: []byte("v"), Token: 5, Origin: 6, LeaseNs: 7, Base: 4, TenureBase: 3}
+	held := &State{Held: true, Value: []byte("v"), Token: 5, Origin: 6, LeaseNs: 7, Base: 4, TenureBase: 3, Session: 2}
 	dump := &DumpEntry{Key: "k", Promised: 9, Accepted: 8, State: held}
 	learned := &Learned{Key: "k", Ballot: 8, State: held, Chosen: true}
 	return []proto.Message{
@@ -25,7 +25,8 @@ func all() []proto.Message {
 		&Prepare{ReqId: 1, Key: "k", Ballot: 8, ViewVersion: 2, ViewHash: 3},
 		&Accept{ReqId: 1, Key: "k", Ballot: 8, State: held, Next: true, ViewVersion: 2, ViewHash: 3},
 		&ReadRequest{ReqId: 1, Key: "k", ViewVersion: 2, ViewHash: 3},
-		&Vote{ReqId: 1, Status: Status_STATUS_WRONG_VIEW, Promised: 9, Accepted: 8, State: held, View: view},
+		&Vote{ReqId: 1, Status: Status_STATUS_WRONG_VIEW, Promised: 9, Accepted: 8, State: held, View: view,
+			SessionAccepted: 3, SessionState: held},
 		learned,
 		&Learn{ReqId: 1, Entries: []*Learned{learned, {Key: "f", Ballot: 2, State: &State{Origin: 2}}}},
 		&LearnAck{ReqId: 1},
@@ -46,6 +47,9 @@ func all() []proto.Message {
 		&ViewAck{ReqId: 1, Version: 3, Voting: true},
 		&Ping{ReqId: 1},
 		&Pong{ReqId: 1},
+		&Batch{Prepares: []*Prepare{{ReqId: 1, Key: "k", Ballot: 8}}, Accepts: []*Accept{{ReqId: 2, Key: "k", Ballot: 8, State: held}},
+			Reads: []*ReadRequest{{ReqId: 3, Key: "k"}}},
+		&Votes{Votes: []*Vote{{ReqId: 1, Status: Status_STATUS_OK}}},
 	}
 }
 
