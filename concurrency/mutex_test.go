@@ -240,6 +240,7 @@ func TestHandoverAfterUnlock(t *testing.T) {
 				assert.NoError(t, next.Lock(t.Context()))
 				locked <- time.Now()
 			}()
+			time.Sleep(4 * round) // its first attempt (refused: held) is over; it waits for the release
 			synctest.Wait()
 			before := attempts(next)
 			require.NoError(t, holder.Unlock(t.Context()))

@@ -345,11 +345,7 @@ func (o *Op) onAccepted(now int64) {
 	o.chosen = &messages.Learned{Key: o.req.Key, Ballot: o.ballot, Chosen: true, State: withLease(o.proposal, left)}
 	o.wrote = true
 	o.accBy = append([]bool(nil), o.t.yes...)
-	if !o.proposal.GetHeld() || o.proposal.GetSession() == 0 {
-		// A tenure attached to a session takes no one-round path (its
-		// liveness is W masters' to say): nothing to keep for it.
-		o.node.Wrote(o.req.Key, Last{Version: o.v.Version, Next: o.ballot + 1, State: o.proposal, Sent: o.sent})
-	}
+	o.node.Wrote(o.req.Key, Last{Version: o.v.Version, Next: o.ballot + 1, State: o.proposal, Sent: o.sent})
 	o.res.Commits = o.t.nYes
 	if o.fast {
 		o.res.Votes = o.t.nYes

@@ -13,8 +13,11 @@ import (
 // way; a call that would answer without writing reads first.
 func (o *Op) tryFast(now int64) []Send {
 	l, ok := o.node.Take(o.req.Key)
-	if !ok || l.Version != o.v.Version || l.State == nil || (l.State.GetHeld() && l.State.GetSession() != 0) {
-		return nil // nothing known, or a tenure that lives with its session: whether it does, W masters say
+	if !ok || l.Version != o.v.Version || l.State == nil {
+		return nil
+	}
+	if l.State.GetHeld() && l.State.GetSession() != 0 {
+		return o.tryFastAttached(now, l)
 	}
 	left := l.left(now)
 	held := left > 0
@@ -51,6 +54,23 @@ func (o *Op) tryFast(now int64) []Send {
 	o.attempts++
 	o.ballot, o.fast = b, true
 	return o.startAccept(now, st, answer{})
+}
+
+// tryFastAttached is the one-round path over a tenure attached to a
+// session that this node wrote last. Whether the tenure lives only W
+// masters can say, so only its release by the same session goes this way:
+// a release needs no such judgement (writing free over a tenure whose
+// session ended changes nothing a reader could see).
+func (o *Op) tryFastAttached(now int64, l Last) []Send {
+	if o.req.Kind != Release || o.req.Session == 0 || o.req.Session != l.State.GetSession() {
+		return nil
+	}
+	b := l.Next
+	o.bound = l.State.GetToken()
+	o.attempts++
+	o.ballot, o.fast = b, true
+	return o.startAccept(now, &messages.State{Origin: b, Base: b - 1, Token: l.State.GetToken(),
+		TenureBase: l.State.GetTenureBase()}, answer{})
 }
 
 // onLost handles a round that cannot reach W: the one-round path falls

@@ -142,12 +142,22 @@ func TestReleaseBySessionActsOnTheAttachedTenure(t *testing.T) {
 	c.requireFree("k")
 }
 
-func TestAttachedWriteKeepsNoLastWrite(t *testing.T) {
+func TestReleaseBySessionTakesOneRoundFromTheLastWriter(t *testing.T) {
 	c := newCluster(t, 3)
 	p1 := c.node("p1", 1)
 	c.openSession(p1, "k", "a")
-	_, ok := p1.local.Take("k")
-	assert.False(t, ok, "nothing kept for a tenure attached to a session")
-	_, ok = p1.local.Take(sessionKey)
-	assert.True(t, ok, "the session's register keeps its one-round path")
+	rel := proposer.Request{Kind: proposer.Release, Key: "k", Session: sessionID}
+	out, _, cl := c.do(p1, rel)
+	require.Equal(t, proposer.OK, out, cl.op.Problem())
+	assert.Zero(t, rounds[prepareMsg](cl), "one round")
+	assert.Equal(t, 1, rounds[acceptMsg](cl))
+	c.requireFree("k")
+
+	// Another session's release of a tenure p1 wrote takes two rounds,
+	// and refuses.
+	out, _, _ = c.do(p1, attachedLock("j", "a"))
+	require.Equal(t, proposer.OK, out)
+	out, _, cl = c.do(p1, proposer.Request{Kind: proposer.Release, Key: "j", Session: sessionID + 1})
+	assert.Equal(t, proposer.NotOwner, out)
+	assert.Equal(t, 1, rounds[prepareMsg](cl))
 }
