@@ -27,6 +27,8 @@ func (n *Node) run(ctx context.Context, req proposer.Request) (outcome, error) {
 		return outcome{}, err
 	}
 	started := time.Now()
+	n.inflight.Add(1)
+	defer n.inflight.Add(-1)
 	v := n.members.Load()
 	call := n.sink.Open(4*len(v.Masters) + 4)
 	defer call.Close()

@@ -43,6 +43,7 @@ type Node struct {
 	unset    unsettled // keys whose writes from here ended indeterminate
 	metrics  *instruments
 	calls    callStats
+	inflight atomic.Int64 // calls running
 	warned   warnings
 
 	ready    atomic.Bool // Start has finished: the holder's calls into the node may act

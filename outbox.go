@@ -9,11 +9,11 @@ import (
 
 // outbox coalesces what a node's calls send to one lease-holder: votes
 // requests (Prepare, Accept, ReadRequest) and learns without an ack. A
-// send finds the outbox idle and goes at once, on the caller's goroutine;
-// while it is under way, later sends queue, and the sender then flushes
-// them together: every request queued in one Batch, every learned state
-// in one Learn (group commit, with no timer and no added latency when
-// nothing else is sent). Concurrent Locks from one node to a master thus
+// send that finds the outbox idle goes on the caller's goroutine, after
+// one scheduler round when other calls are under way; sends meanwhile
+// queue, and the sender then flushes them together: every request queued
+// in one Batch, every learned state in one Learn (group commit, with no
+// timer and no added latency for a lone call). Concurrent Locks from one node to a master thus
 // travel many to a message, and their votes come back in one Votes.
 type outbox struct {
 	mu       sync.Mutex
@@ -52,11 +52,14 @@ func (n *Node) post(addr string, msg any) {
 		return // the sender under way takes it
 	}
 	o.flushing = true
-	// Let the goroutines ready to run send too before this one flushes:
-	// at once when none is, a scheduler round when some are.
-	o.mu.Unlock()
-	runtime.Gosched()
-	o.mu.Lock()
+	if n.inflight.Load() > 1 {
+		// Other calls are under way: let the goroutines ready to run
+		// send too before this one flushes (a scheduler round). A lone
+		// call sends at once.
+		o.mu.Unlock()
+		runtime.Gosched()
+		o.mu.Lock()
+	}
 	for {
 		reqs, learned := o.reqs, o.learned
 		o.reqs, o.learned = nil, nil
