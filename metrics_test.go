@@ -88,11 +88,15 @@ func TestMetricsCountRoundsByOutcome(t *testing.T) {
 		}
 		assert.Equal(t, uint64(2), count, "both Locks are timed")
 
+		synctest.Wait() // every node learned k
 		keys, ok := collect(t, reader, "locker.keys")
 		require.True(t, ok)
 		g := keys.Data.(metricdata.Gauge[int64])
-		require.NotEmpty(t, g.DataPoints)
-		assert.Positive(t, g.DataPoints[0].Value)
+		require.Len(t, g.DataPoints, 3, "one point per node")
+		for _, p := range g.DataPoints {
+			v, _ := p.Attributes.Value("node")
+			assert.Equal(t, int64(1), p.Value, "keys on %s", v.AsString())
+		}
 		require.NoError(t, mp.Shutdown(context.Background()))
 	})
 }
