@@ -51,6 +51,11 @@ func (a *Acceptor) apply(now int64, l *messages.Learned) applied {
 		case chosen && !r.chosen:
 			r.chosen = true
 			a.log.add(key, r) // syncs carry the news that it is chosen
+			// Its newest state is chosen: masters left with older ones
+			// take this one from syncs, and a repair would only write it
+			// again at a new ballot (whose own accept could make it a
+			// suspect again, and so on).
+			delete(a.suspects, key)
 		case !chosen && !r.chosen:
 			return same
 		}
@@ -289,8 +294,8 @@ const MaxSuspects = 4096
 
 // Suspects returns the keys that a repair read should write back; only a
 // voting master reports any. A key stays a suspect until its accepted
-// state here changes (the repair's write-back, or any newer write), so a
-// repair that fails is tried again.
+// state here changes (the repair's write-back, or any newer write) or is
+// learned chosen, so a repair that fails is tried again.
 func (a *Acceptor) Suspects() []string {
 	if len(a.suspects) == 0 || !a.Votes() {
 		return nil
