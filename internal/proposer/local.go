@@ -10,6 +10,11 @@ import (
 // write takes two rounds).
 const MaxLast = 1 << 20
 
+// MaxLastAttached bounds, apart, the last writes of tenures attached to a
+// session, whose only one-round path is their release: a session may
+// carry a million names, and each kept write costs some 250 bytes.
+const MaxLastAttached = 1 << 16
+
 // Local is a node's ballot clock, last writes and randomness: the Node of
 // every call the node hosts. It is safe for concurrent use. wall returns
 // the wall clock in microseconds (the hybrid logical clock's floor).
@@ -18,10 +23,11 @@ type Local struct {
 	down func(addr string) bool
 	held func(key string) bool
 
-	mu      sync.Mutex
-	ballots *Ballots
-	last    map[string]Last
-	rng     *rand.Rand
+	mu       sync.Mutex
+	ballots  *Ballots
+	last     map[string]Last
+	attached map[string]Last // last writes of tenures attached to a session
+	rng      *rand.Rand
 }
 
 // NewLocal returns the Node of the node with the given ballot index,
@@ -35,7 +41,7 @@ func NewLocal(index uint64, wall func() int64, down func(addr string) bool, held
 		held = func(string) bool { return false }
 	}
 	return &Local{wall: wall, down: down, held: held, ballots: NewBallots(index), last: make(map[string]Last),
-		rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+		attached: make(map[string]Last), rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
 }
 
 // Ballot returns a new ballot.
@@ -57,9 +63,13 @@ func (l *Local) Observe(b uint64) {
 func (l *Local) Take(key string) (Last, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	w, ok := l.last[key]
-	if ok {
+	if w, ok := l.last[key]; ok {
 		delete(l.last, key)
+		return w, true
+	}
+	w, ok := l.attached[key]
+	if ok {
+		delete(l.attached, key)
 	}
 	return w, ok
 }
@@ -68,13 +78,19 @@ func (l *Local) Take(key string) (Last, bool) {
 func (l *Local) Wrote(key string, w Last) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if _, ok := l.last[key]; !ok && len(l.last) >= MaxLast {
-		for k := range l.last {
-			delete(l.last, k)
+	delete(l.last, key)
+	delete(l.attached, key)
+	m, bound := l.last, MaxLast
+	if w.State.GetHeld() && w.State.GetSession() != 0 {
+		m, bound = l.attached, MaxLastAttached
+	}
+	if len(m) >= bound {
+		for k := range m {
+			delete(m, k)
 			break
 		}
 	}
-	l.last[key] = w
+	m[key] = w
 }
 
 // Observed drops key's last write when another proposer wrote the key
@@ -83,6 +99,9 @@ func (l *Local) Observed(key string, b uint64) {
 	l.mu.Lock()
 	if w, ok := l.last[key]; ok && b >= w.Next {
 		delete(l.last, key)
+	}
+	if w, ok := l.attached[key]; ok && b >= w.Next {
+		delete(l.attached, key)
 	}
 	l.mu.Unlock()
 }
@@ -107,5 +126,5 @@ func (l *Local) Held(key string) bool { return l.held(key) }
 func (l *Local) Keeps() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return len(l.last)
+	return len(l.last) + len(l.attached)
 }

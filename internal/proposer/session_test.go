@@ -1,6 +1,7 @@
 package proposer_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/protolocker/locker/internal/proposer"
 	"github.com/protolocker/locker/lease"
+	"github.com/protolocker/locker/messages"
 )
 
 const sessionID = 9
@@ -160,4 +162,27 @@ func TestReleaseBySessionTakesOneRoundFromTheLastWriter(t *testing.T) {
 	out, _, cl = c.do(p1, proposer.Request{Kind: proposer.Release, Key: "j", Session: sessionID + 1})
 	assert.Equal(t, proposer.NotOwner, out)
 	assert.Equal(t, 1, rounds[prepareMsg](cl))
+}
+
+func TestLocalBoundsTheLastWritesOfAttachedTenuresApart(t *testing.T) {
+	l := proposer.NewLocal(1, func() int64 { return 1 }, nil, nil, 1)
+	attached := &messages.State{Held: true, Value: []byte("v"), Token: 1, Origin: 1, Session: 9}
+	for i := range proposer.MaxLastAttached + 10 {
+		l.Wrote(fmt.Sprint("a", i), proposer.Last{Version: 1, Next: 2, State: attached})
+	}
+	assert.Equal(t, proposer.MaxLastAttached, l.Keeps(), "attached tenures are kept to their own bound")
+	l.Wrote("plain", proposer.Last{Version: 1, Next: 2, State: &messages.State{Origin: 1}})
+	assert.Equal(t, proposer.MaxLastAttached+1, l.Keeps(), "other writes are not evicted for them")
+	w, ok := l.Take("plain")
+	require.True(t, ok)
+	assert.Equal(t, uint64(2), w.Next)
+
+	// A key written attached, then free, is kept once.
+	l.Wrote("k", proposer.Last{Version: 1, Next: 3, State: attached})
+	l.Wrote("k", proposer.Last{Version: 1, Next: 4, State: &messages.State{Origin: 3}})
+	w, ok = l.Take("k")
+	require.True(t, ok)
+	assert.Equal(t, uint64(4), w.Next)
+	_, ok = l.Take("k")
+	assert.False(t, ok)
 }
