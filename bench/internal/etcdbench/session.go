@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"runtime"
 	"strconv"
-	"sync"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -150,25 +149,11 @@ func (c *Cluster) names(ctx context.Context, pids []int, n workload.Names) (meas
 
 // putUnder puts count keys under lease id, namesWorkers at a time.
 func putUnder(ctx context.Context, cli *clientv3.Client, id clientv3.LeaseID, count int) error {
-	errs := make(chan error, namesWorkers)
-	var wg sync.WaitGroup
-	for w := range namesWorkers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < count && ctx.Err() == nil; i += namesWorkers {
-				key := "/names/" + strconv.Itoa(i)
-				if _, err := cli.Put(ctx, key, "bench-names-holder", clientv3.WithLease(id)); err != nil {
-					errs <- fmt.Errorf("put %s: %w", key, err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
-		return err
-	}
-	return ctx.Err()
+	return measure.Each(ctx, count, namesWorkers, func(i int) error {
+		key := "/names/" + strconv.Itoa(i)
+		if _, err := cli.Put(ctx, key, "bench-names-holder", clientv3.WithLease(id)); err != nil {
+			return fmt.Errorf("put %s: %w", key, err)
+		}
+		return nil
+	})
 }

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -50,27 +49,16 @@ func HeldLeaseMemory(ctx context.Context, count int) (report.Row, error) {
 	debug.FreeOSMemory()
 	heap0, rss0 := measure.SettledHeap(), measure.RSS()
 	const workers = 8
-	errs := make(chan error, workers)
-	var wg sync.WaitGroup
 	var retried atomic.Int64
 	start := time.Now()
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			v := []byte(memValue)
-			for i := w; i < count; i += workers {
-				key := memKeyPrefix + pad7(i)
-				if err := lockSettled(ctx, n, key, v, &retried); err != nil {
-					errs <- fmt.Errorf("lock %s: %w", key, err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
+	v := []byte(memValue)
+	if err := measure.Each(ctx, count, workers, func(i int) error {
+		key := memKeyPrefix + pad7(i)
+		if err := lockSettled(ctx, n, key, v, &retried); err != nil {
+			return fmt.Errorf("lock %s: %w", key, err)
+		}
+		return nil
+	}); err != nil {
 		return row, err
 	}
 	took := time.Since(start)

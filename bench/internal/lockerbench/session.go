@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"sync"
 	"time"
 
 	"github.com/protolocker/locker"
@@ -208,34 +207,20 @@ func (c *Cluster) names(ctx context.Context, n workload.Names) (measure.Hold, er
 // attach takes count names for session s, namesWorkers at a time; a Lock
 // that finds no quorum is tried again, twice.
 func attach(ctx context.Context, s *locker.Session, count int) error {
-	errs := make(chan error, namesWorkers)
-	var wg sync.WaitGroup
 	value := []byte("bench-names-holder")
-	for w := range namesWorkers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < count && ctx.Err() == nil; i += namesWorkers {
-				key := "names/" + pad7(i)
-				var err error
-				for try := 0; try < 3; try++ {
-					if _, err = s.Lock(ctx, key, value); !errors.Is(err, locker.ErrNoQuorum) {
-						break
-					}
-				}
-				if err != nil {
-					errs <- fmt.Errorf("lock %s: %w", key, err)
-					return
-				}
+	return measure.Each(ctx, count, namesWorkers, func(i int) error {
+		key := "names/" + pad7(i)
+		var err error
+		for try := 0; try < 3; try++ {
+			if _, err = s.Lock(ctx, key, value); !errors.Is(err, locker.ErrNoQuorum) {
+				break
 			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
-		return err
-	}
-	return ctx.Err()
+		}
+		if err != nil {
+			return fmt.Errorf("lock %s: %w", key, err)
+		}
+		return nil
+	})
 }
 
 // sessionOps adds the session workloads, the client node being the
