@@ -28,40 +28,44 @@ func (o *Op) sessionLeft(id uint64) (int64, bool) {
 	if o.sess.known && o.sess.id == id {
 		return o.sess.left, true
 	}
-	var reports []*messages.Vote
+	var n newest
+	reports := 0
 	for _, v := range o.votes {
 		if st := v.GetState(); v.GetAccepted() != 0 && st.GetHeld() && st.GetSession() == id {
-			reports = append(reports, &messages.Vote{Accepted: v.GetSessionAccepted(), State: v.GetSessionState()})
+			n.add(v.GetSessionAccepted(), v.GetSessionState())
+			reports++
 		}
 	}
-	if len(reports) < o.v.W {
+	if reports < o.v.W {
 		return 0, false
 	}
-	return newestLeft(reports), true
+	return n.left, true
 }
 
-// newestLeft returns what the newest state among W answers has left: the
-// least that answers reporting it say, 0 when it is free or missing.
-func newestLeft(votes []*messages.Vote) int64 {
-	var high uint64
-	var left int64
-	for _, v := range votes {
-		a, st := v.GetAccepted(), v.GetState()
-		if a == 0 {
-			continue
-		}
-		l := int64(0)
-		if st.GetHeld() && st.GetSession() == 0 {
-			l = st.GetLeaseNs()
-		}
-		switch {
-		case a > high:
-			high, left = a, l
-		case a == high:
-			left = min(left, l)
-		}
+// newest folds answers about one session's register into what its newest
+// state has left: the least that the answers reporting it say, 0 when it
+// is free or missing.
+type newest struct {
+	high uint64
+	left int64
+}
+
+// add counts one answer: the ballot a master accepted (0: none) and its
+// state.
+func (n *newest) add(a uint64, st *messages.State) {
+	if a == 0 {
+		return
 	}
-	return left
+	l := int64(0)
+	if st.GetHeld() && st.GetSession() == 0 {
+		l = st.GetLeaseNs()
+	}
+	switch {
+	case a > n.high:
+		n.high, n.left = a, l
+	case a == n.high:
+		n.left = min(n.left, l)
+	}
 }
 
 // startSessionRead reads the register of session id, keeping the current
@@ -85,7 +89,11 @@ type paused struct {
 // onSessionRead handles W answers to a session read: the interrupted
 // round goes on, judging the attached state by them.
 func (o *Op) onSessionRead(now int64) []Send {
-	o.sess = verdict{id: o.paused.id, left: newestLeft(o.votes), known: true}
+	var n newest
+	for _, v := range o.votes {
+		n.add(v.GetAccepted(), v.GetState())
+	}
+	o.sess = verdict{id: o.paused.id, left: n.left, known: true}
 	o.phase, o.votes, o.t = o.paused.phase, o.paused.votes, o.paused.t
 	o.paused = paused{}
 	if o.phase == phRead {
