@@ -150,7 +150,7 @@ func (s *Session) Lock(ctx context.Context, key string, value []byte) (Result, e
 // value. Releasing a key that is not held succeeds; it fails with
 // ErrNotOwner when another tenure holds it.
 func (s *Session) Release(ctx context.Context, key string) (Result, error) {
-	if err := s.n.checkWrite(key, []byte{}, 1); err != nil {
+	if err := checkKey(key); err != nil {
 		return Result{}, err
 	}
 	return s.n.write(ctx, proposer.Request{Kind: proposer.Release, Key: key, Session: s.id})

@@ -60,6 +60,23 @@ func (n *Node) Release(ctx context.Context, key string, value []byte) (Result, e
 }
 
 func (n *Node) checkWrite(key string, value []byte, lease time.Duration) error {
+	if err := checkKey(key); err != nil {
+		return err
+	}
+	switch {
+	case value == nil:
+		return fmt.Errorf("%w: nil value", ErrInvalid)
+	case lease <= 0:
+		return fmt.Errorf("%w: lease %v is not positive", ErrInvalid, lease)
+	case lease > n.cfg.MaxLease:
+		return fmt.Errorf("%w: lease %v exceeds MaxLease %v", ErrInvalid, lease, n.cfg.MaxLease)
+	}
+	return nil
+}
+
+// checkKey refuses a key a user may not write: empty, too long, or
+// reserved.
+func checkKey(key string) error {
 	switch {
 	case key == "":
 		return fmt.Errorf("%w: empty key", ErrInvalid)
@@ -67,12 +84,6 @@ func (n *Node) checkWrite(key string, value []byte, lease time.Duration) error {
 		return fmt.Errorf("%w: key of %d bytes, at most %d", ErrInvalid, len(key), maxKeyLen)
 	case strings.HasPrefix(key, reservedPrefix):
 		return fmt.Errorf("%w: keys starting with %q are reserved", ErrInvalid, reservedPrefix)
-	case value == nil:
-		return fmt.Errorf("%w: nil value", ErrInvalid)
-	case lease <= 0:
-		return fmt.Errorf("%w: lease %v is not positive", ErrInvalid, lease)
-	case lease > n.cfg.MaxLease:
-		return fmt.Errorf("%w: lease %v exceeds MaxLease %v", ErrInvalid, lease, n.cfg.MaxLease)
 	}
 	return nil
 }
