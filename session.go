@@ -54,7 +54,7 @@ func (n *Node) NewSession(ctx context.Context, ttl time.Duration) (*Session, err
 	}
 	s.deadline = sent.Add(ttl - s.margin)
 	s.mu.Lock()
-	s.timer = time.AfterFunc(time.Until(s.deadline), s.expire)
+	s.timer = time.AfterFunc(untilAtLeastNow(s.deadline), s.expire)
 	s.mu.Unlock()
 	s.renewed.Add(1)
 	if !n.goBackground(s.renew) {
@@ -242,7 +242,7 @@ func (s *Session) extend(d time.Time) {
 	// A new timer rather than Reset: resetting an AfterFunc timer inside
 	// a synctest bubble can crash the runtime (see actor/holder.go).
 	s.timer.Stop()
-	s.timer = time.AfterFunc(time.Until(d), s.expire)
+	s.timer = time.AfterFunc(untilAtLeastNow(d), s.expire)
 }
 
 // isRefusal reports that the masters refused a renewal from the state
@@ -276,3 +276,8 @@ func (s *Session) end(err error) {
 		s.n.system.Logger().Info("locker: session lost", slog.Uint64("session", s.id), slog.Duration("ttl", s.ttl))
 	}
 }
+
+// untilAtLeastNow is the time until t, at least a microsecond: a timer
+// already due when it was made has crashed the runtime inside a synctest
+// bubble (see actor/holder.go). expire checks the deadline itself.
+func untilAtLeastNow(t time.Time) time.Duration { return max(time.Until(t), time.Microsecond) }

@@ -221,7 +221,14 @@ func (h *Holder) schedule() {
 	// a synctest bubble can crash the runtime (golang/go#76052's family).
 	if h.expiry != nil {
 		h.expiry.Stop()
+		h.expiry = nil
 	}
 	self, send := h.self, h.send
+	if d <= 0 {
+		// Due already: no timer (an AfterFunc of a negative duration has
+		// crashed the runtime inside a synctest bubble, the same family).
+		send(self, expiryTick{})
+		return
+	}
 	h.expiry = time.AfterFunc(d, func() { send(self, expiryTick{}) })
 }
