@@ -10,27 +10,31 @@ import (
 )
 
 // RunTime returns the CPU time used so far by this process and by the
-// processes pids, summed over their threads from
-// /proc/<pid>/task/<tid>/schedstat (nanoseconds on the CPU; threads
-// that exited are not counted). Where schedstat cannot be read it
-// falls back to CPU, in 10 ms ticks.
+// processes pids, summed over their threads (taskTime; threads that
+// exited are not counted). Where no thread can be read it falls back
+// to CPU, in 10 ms ticks.
 func RunTime(pids ...int) time.Duration {
-	self, ok := taskTime(os.Getpid())
-	if !ok {
-		return CPU(pids...)
-	}
-	total := self
+	total := procTime(os.Getpid(), true)
 	for _, pid := range pids {
-		if t, ok := taskTime(pid); ok {
-			total += t
-		} else {
-			total += procCPU(pid)
-		}
+		total += procTime(pid, false)
 	}
 	return total
 }
 
-// taskTime sums the first field of schedstat over pid's threads.
+// procTime is the CPU time of process pid (taskTime), or else its
+// ticks (CPU for this process, procCPU for another).
+func procTime(pid int, self bool) time.Duration {
+	if t, ok := taskTime(pid); ok {
+		return t
+	}
+	if self {
+		return CPU()
+	}
+	return procCPU(pid)
+}
+
+// taskTime sums the CPU time of pid's threads: each thread's CPU-time
+// clock (threadCPU), or else the first field of its schedstat.
 func taskTime(pid int) (time.Duration, bool) {
 	dir := "/proc/" + strconv.Itoa(pid) + "/task"
 	tasks, err := os.ReadDir(dir)
@@ -40,22 +44,31 @@ func taskTime(pid int) (time.Duration, bool) {
 	var total time.Duration
 	read := false
 	for _, t := range tasks {
-		b, err := os.ReadFile(dir + "/" + t.Name() + "/schedstat")
-		if err != nil {
-			continue // the thread exited
+		if ns, ok := threadTime(dir, t.Name()); ok {
+			total += ns
+			read = true
 		}
-		f := strings.Fields(string(b))
-		if len(f) == 0 {
-			continue
-		}
-		ns, err := strconv.ParseInt(f[0], 10, 64)
-		if err != nil {
-			continue
-		}
-		total += time.Duration(ns)
-		read = true
 	}
 	return total, read
+}
+
+// threadTime is the CPU time of thread tid (a name in dir).
+func threadTime(dir, tid string) (time.Duration, bool) {
+	if id, err := strconv.Atoi(tid); err == nil {
+		if ns, ok := threadCPU(id); ok {
+			return ns, true
+		}
+	}
+	b, err := os.ReadFile(dir + "/" + tid + "/schedstat")
+	if err != nil {
+		return 0, false // the thread exited
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 0, false
+	}
+	ns, err := strconv.ParseInt(f[0], 10, 64)
+	return time.Duration(ns), err == nil
 }
 
 // Busy is the CPU time processes used over a span of wall time.
@@ -82,11 +95,7 @@ func Watch(pids ...int) func() Busy {
 	each := func() []time.Duration {
 		d := []time.Duration{RunTime()}
 		for _, pid := range pids {
-			t, ok := taskTime(pid)
-			if !ok {
-				t = procCPU(pid)
-			}
-			d = append(d, t)
+			d = append(d, procTime(pid, false))
 		}
 		return d
 	}

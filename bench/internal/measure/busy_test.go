@@ -53,3 +53,30 @@ func TestNetCPU(t *testing.T) {
 		t.Fatalf("net CPU per renewal = %v, want 2ms", r.CPU)
 	}
 }
+
+// TestRunTimeSeesAThreadStillSpinning: CPU time of a thread that is
+// on a CPU at the moment of reading counts in full, as the last
+// milliseconds of a burst do while the runtime's threads still spin.
+func TestRunTimeSeesAThreadStillSpinning(t *testing.T) {
+	for range 10 {
+		stop, started := make(chan struct{}), make(chan struct{})
+		go func() {
+			close(started)
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+			}
+		}()
+		<-started
+		cpu0, start := RunTime(), time.Now()
+		time.Sleep(2 * time.Millisecond)
+		got, wall := RunTime()-cpu0, time.Since(start)
+		close(stop)
+		if got < wall/2 {
+			t.Fatalf("a thread spinning for %v read as %v of CPU", wall, got)
+		}
+	}
+}
