@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -59,22 +60,18 @@ func TestNetCPU(t *testing.T) {
 // milliseconds of a burst do while the runtime's threads still spin.
 func TestRunTimeSeesAThreadStillSpinning(t *testing.T) {
 	for range 10 {
-		stop, started := make(chan struct{}), make(chan struct{})
+		var stop atomic.Bool
+		started := make(chan struct{})
 		go func() {
 			close(started)
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
+			for !stop.Load() {
 			}
 		}()
 		<-started
 		cpu0, start := RunTime(), time.Now()
 		time.Sleep(2 * time.Millisecond)
 		got, wall := RunTime()-cpu0, time.Since(start)
-		close(stop)
+		stop.Store(true)
 		if got < wall/2 {
 			t.Fatalf("a thread spinning for %v read as %v of CPU", wall, got)
 		}
