@@ -7,8 +7,9 @@ import (
 	"github.com/protolocker/locker/messages"
 )
 
-// handle answers one protocol message with what the acceptor returns.
-func (h *Holder) handle(ctx protoactor.Context, msg any) {
+// handle answers one protocol message with what the acceptor returns,
+// and says to whom the answer goes (nil: no answer). The caller sends it.
+func (h *Holder) handle(ctx protoactor.Context, msg any) (*protoactor.PID, any) {
 	now := h.Now()
 	h.stats.expired.Add(uint64(h.acc.Expire(now))) // sweep what is due before answering
 	from := ""
@@ -19,32 +20,32 @@ func (h *Holder) handle(ctx protoactor.Context, msg any) {
 		}
 	}
 	if b, ok := msg.(*messages.Batch); ok {
-		h.handleBatch(ctx, now, from, b)
-		return
+		return h.handleBatch(ctx, now, from, b)
 	}
 	h.observe(msg)
 	if r, ok := msg.(*messages.SyncReply); ok {
 		h.stats.requests.Add(1)
 		if h.acc.ApplySync(now, from, r) && from != "" {
-			ctx.Request(protoactor.NewPID(from, Name), h.acc.SyncRequest(from, 0))
+			return protoactor.NewPID(from, Name), h.acc.SyncRequest(from, 0)
 		}
-		return
+		return nil, nil
 	}
 	reply, known := h.acc.Handle(now, from, msg)
 	if !known {
 		h.stats.unknown.Add(1)
-		return
+		return nil, nil
 	}
 	h.stats.requests.Add(1)
 	h.count(reply)
-	if reply != nil && ctx.Sender() != nil {
-		ctx.Request(ctx.Sender(), reply) // with the holder as sender: the node learns this master answers
+	if reply == nil {
+		return nil, nil
 	}
+	return ctx.Sender(), reply
 }
 
 // handleBatch answers every request of a Batch as if it came alone, and
 // sends the votes back together.
-func (h *Holder) handleBatch(ctx protoactor.Context, now int64, from string, b *messages.Batch) {
+func (h *Holder) handleBatch(ctx protoactor.Context, now int64, from string, b *messages.Batch) (*protoactor.PID, any) {
 	n := len(b.GetPrepares()) + len(b.GetAccepts()) + len(b.GetReads())
 	votes := &messages.Votes{Votes: make([]*messages.Vote, 0, n)}
 	one := func(msg any) {
@@ -65,9 +66,10 @@ func (h *Holder) handleBatch(ctx protoactor.Context, now int64, from string, b *
 		one(m)
 	}
 	h.stats.requests.Add(uint64(n))
-	if ctx.Sender() != nil && len(votes.Votes) > 0 {
-		ctx.Request(ctx.Sender(), votes)
+	if len(votes.Votes) == 0 {
+		return nil, nil
 	}
+	return ctx.Sender(), votes
 }
 
 // observe tells the node of writes it sees, so that its one-round path

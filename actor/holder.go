@@ -154,7 +154,15 @@ func (h *Holder) Receive(ctx protoactor.Context) {
 	case *messages.Ping:
 		ctx.Respond(&messages.Pong{ReqId: m.GetReqId()})
 	default:
-		h.handle(ctx, m)
+		// The answer leaves after the publish: a caller that hears this
+		// master committed a view finds it in the node's view.
+		to, reply := h.handle(ctx, m)
+		h.publish()
+		h.schedule()
+		if to != nil {
+			ctx.Request(to, reply) // with the holder as sender: the node learns this master answers
+		}
+		return
 	}
 	h.publish()
 	h.schedule()
