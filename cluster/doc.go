@@ -36,7 +36,8 @@
 // # Membership
 //
 // The store's voters (masters) are drawn from the members: the seeds
-// ([WithSeeds]) are the first masters; afterwards the members keep the
+// ([WithSeeds]), or the members of a marker kind ([WithSeedKind]), are
+// the first masters; afterwards the members keep the
 // current masters while they are present, fill up to [WithVoters] with
 // the lowest addresses among the other members, change one master at a
 // time (adding before removing), and remove a departed master only after

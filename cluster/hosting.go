@@ -146,7 +146,11 @@ func (l *IdentityLookup) session(ctx context.Context) (*locker.Session, error) {
 	if s != nil && s.Err() == nil {
 		return s, nil
 	}
-	s, err := l.node.NewSession(ctx, l.opts.lease)
+	n := l.store()
+	if n == nil {
+		return nil, errNoStore
+	}
+	s, err := n.NewSession(ctx, l.opts.lease)
 	if err != nil {
 		return nil, err
 	}

@@ -27,7 +27,7 @@ type IdentityLookup struct {
 
 	cluster  *cluster.Cluster
 	system   *actor.ActorSystem
-	node     *locker.Node
+	node     atomic.Pointer[locker.Node] // the store; set once, at Setup or when the seed kind's members are known
 	kinds    map[string]struct{}
 	isClient bool
 
@@ -81,6 +81,9 @@ func (o *options) complete() error {
 	case o.grace < 0 || o.activation < 0 || o.sweep < 0:
 		return errors.New("lockercluster: negative duration")
 	}
+	if len(o.seeds) > 0 && o.seedKind != "" {
+		return errors.New("lockercluster: both seeds and a seed kind; give one")
+	}
 	for i, s := range o.seeds {
 		if s == "" || slices.Contains(o.seeds[:i], s) {
 			return fmt.Errorf("lockercluster: seed %q is empty or named twice", s)
@@ -104,11 +107,20 @@ func (l *IdentityLookup) Err() error { return l.err }
 
 // Node returns the store node the lookup runs on this member: nil before
 // Setup, on a client, and after a failed Setup.
-func (l *IdentityLookup) Node() *locker.Node { return l.node }
+func (l *IdentityLookup) Node() *locker.Node { return l.node.Load() }
+
+// store is the member's store node; nil on a client, and with a seed
+// kind until its members are in the topology.
+func (l *IdentityLookup) store() *locker.Node { return l.node.Load() }
+
+// errNoStore is the error of a store call before the store runs.
+var errNoStore = errors.New("lockercluster: the store is not running yet (its seeds are not in the topology)")
 
 // Setup implements cluster.IdentityLookup. It runs before the member list
-// is known: it starts the store node with the seeds as masters, the
-// placement actor, and the membership actor that follows the topology.
+// is known: it starts the store node with the seeds as masters (with a
+// seed kind, the membership actor starts it once the kind's members are
+// in the topology), the placement actor, and the membership actor that
+// follows the topology.
 func (l *IdentityLookup) Setup(c *cluster.Cluster, kinds []string, isClient bool) {
 	if c == nil || c.ActorSystem == nil {
 		l.err = errors.Join(l.err, errors.New("lockercluster: Setup without a cluster"))
@@ -137,17 +149,14 @@ func (l *IdentityLookup) setup(kinds []string) error {
 		for _, k := range kinds {
 			l.kinds[k] = struct{}{}
 		}
-		if len(l.opts.seeds) == 0 {
-			return errors.New("lockercluster: no seeds (WithSeeds)")
+		switch {
+		case len(l.opts.seeds) > 0:
+			if err := l.startStore(l.opts.seeds); err != nil {
+				return err
+			}
+		case l.opts.seedKind == "":
+			return errors.New("lockercluster: no seeds (WithSeeds or WithSeedKind)")
 		}
-		cfg := l.opts.store
-		cfg.Masters, cfg.Replicas, cfg.W, cfg.Bootstrap = l.opts.seeds, nil, 0, l.opts.bootstrap
-		cfg.MaxLease = max(cfg.MaxLease, l.opts.lease)
-		n, err := locker.Start(l.system, cfg)
-		if err != nil {
-			return fmt.Errorf("lockercluster: start the store: %w", err)
-		}
-		l.node = n
 	}
 	var err error
 	l.placementPID, err = l.system.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor {
@@ -160,7 +169,7 @@ func (l *IdentityLookup) setup(kinds []string) error {
 	if err != nil {
 		return fmt.Errorf("lockercluster: spawn the cache watcher: %w", err)
 	}
-	if l.node != nil {
+	if !l.isClient {
 		l.members, err = l.system.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor {
 			return newMembership(l)
 		}), placementName+"-members")
@@ -180,9 +189,21 @@ func (l *IdentityLookup) setup(kinds []string) error {
 	})
 	l.ticking.Add(1)
 	go l.tick()
-	if l.node != nil {
-		l.goBackground(l.openSession)
+	return nil
+}
+
+// startStore starts the member's store node with seeds as its first
+// masters, and opens the member's session in the background.
+func (l *IdentityLookup) startStore(seeds []string) error {
+	cfg := l.opts.store
+	cfg.Masters, cfg.Replicas, cfg.W, cfg.Bootstrap = seeds, nil, 0, l.opts.bootstrap
+	cfg.MaxLease = max(cfg.MaxLease, l.opts.lease)
+	n, err := locker.Start(l.system, cfg)
+	if err != nil {
+		return fmt.Errorf("lockercluster: start the store: %w", err)
 	}
+	l.node.Store(n)
+	l.goBackground(l.openSession)
 	return nil
 }
 
@@ -290,8 +311,8 @@ func (l *IdentityLookup) attemptTimeout(ctx context.Context, target string) time
 // activation goes to.
 func (l *IdentityLookup) target(ci *cluster.ClusterIdentity, key string) string {
 	t := l.topology()
-	if l.node != nil {
-		if v, err := l.node.DirtyRead(key); err == nil {
+	if n := l.store(); n != nil {
+		if v, err := n.DirtyRead(key); err == nil {
 			if p := decodePID(v); p != nil && t.has(p.Address) {
 				return p.Address
 			}
@@ -370,8 +391,8 @@ func (l *IdentityLookup) stopAll() {
 	if l.cache != nil && l.cache.watcher != nil {
 		_ = l.system.Root.StopFuture(l.cache.watcher).Wait()
 	}
-	if l.node != nil {
-		l.node.Stop()
+	if n := l.store(); n != nil {
+		n.Stop()
 	}
 	unregister(l.system, l)
 }
@@ -432,7 +453,11 @@ func (l *IdentityLookup) kindInc(kind string, d int) {
 // inView reports that this member is a master or replica of the store's
 // view: its table is fed.
 func (l *IdentityLookup) inView() bool {
-	masters, replicas, _, _ := l.node.View()
+	n := l.store()
+	if n == nil {
+		return false
+	}
+	masters, replicas, _, _ := n.View()
 	self := l.system.Address()
 	return slices.Contains(masters, self) || slices.Contains(replicas, self)
 }

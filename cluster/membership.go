@@ -23,6 +23,9 @@ type membership struct {
 	l      *IdentityLookup
 	absent map[string]time.Time // master -> when this member first missed it
 	busy   bool
+	// tooMany: more members host the seed kind than there are voters
+	// (logged once).
+	tooMany bool
 }
 
 func newMembership(l *IdentityLookup) *membership {
@@ -42,12 +45,41 @@ func (m *membership) Receive(ctx actor.Context) {
 	}
 }
 
+// startStore starts the store once exactly WithVoters members of the
+// seed kind are in t (WithSeedKind); false until it runs. More than that
+// is a deployment error: members that saw different ones would start
+// with different masters.
+func (m *membership) startStore(t *topology) bool {
+	seeds := t.hosting(m.l.opts.seedKind)
+	switch {
+	case m.l.opts.seedKind == "" || len(seeds) < m.l.opts.voters:
+		return false
+	case len(seeds) > m.l.opts.voters:
+		if !m.tooMany {
+			m.tooMany = true
+			m.l.log().Error("lockercluster: more members host the seed kind than there are voters; the store waits",
+				slog.String("kind", m.l.opts.seedKind), slog.Int("voters", m.l.opts.voters), slog.Any("members", seeds))
+		}
+		return false
+	}
+	if err := m.l.startStore(seeds); err != nil {
+		m.l.log().Error("lockercluster: the store did not start", slog.Any("error", err), slog.Any("seeds", seeds))
+		return false
+	}
+	m.l.log().Info("lockercluster: the store started", slog.Any("seeds", seeds))
+	return true
+}
+
 func (m *membership) reconcile() {
 	t := m.l.topology()
 	if m.busy || len(t.addrs) == 0 {
 		return
 	}
-	masters, replicas, _, _ := m.l.node.View()
+	n := m.l.store()
+	if n == nil && !m.startStore(t) {
+		return
+	}
+	masters, replicas, _, _ := m.l.store().View()
 	now := time.Now()
 	for _, a := range masters {
 		if t.has(a) {
@@ -78,7 +110,7 @@ func (m *membership) reconcile() {
 	if !m.l.goBackground(func() {
 		ctx, cancel := m.l.context(m.l.opts.lease)
 		defer cancel()
-		err := m.l.node.SetNodes(ctx, newM, newR)
+		err := m.l.store().SetNodes(ctx, newM, newR)
 		self.Send(members, membersChanged{err: err})
 	}) {
 		m.busy = false

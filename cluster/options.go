@@ -13,6 +13,7 @@ type options struct {
 	lease      time.Duration
 	voters     int
 	seeds      []string
+	seedKind   string
 	bootstrap  bool
 	grace      time.Duration
 	activation time.Duration
@@ -38,6 +39,17 @@ func WithVoters(n int) Option { return func(o *options) { o.voters = n } }
 func WithSeeds(addrs ...string) Option {
 	return func(o *options) { o.seeds = append([]string(nil), addrs...) }
 }
+
+// WithSeedKind takes the first masters from the topology instead of a
+// list: the members that host kind, once WithVoters of them are present.
+// Until then the member's store does not run and it activates nothing.
+// Every member must start with the same first masters, so register kind
+// on exactly WithVoters members (a kind of its own, such as
+// "locker-seed", whose grains nobody requests): a member that sees more
+// of them logs an error and waits. Like the seeds, they are only the
+// first masters: a member that starts later learns the current ones from
+// those it reaches. Exclusive with WithSeeds.
+func WithSeedKind(kind string) Option { return func(o *options) { o.seedKind = kind } }
 
 // WithBootstrap says that this start is the first of a new cluster
 // (locker.Config.Bootstrap): the seeds vote at once. Never set it when a

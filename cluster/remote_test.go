@@ -228,3 +228,62 @@ func TestRealTwoJoins(t *testing.T) {
 	}
 	t.Log("\n| lookup | re-activated (of 40) | moved | duplicates | failed requests |\n|---|---|---|---|---|\n" + strings.Join(rows, "\n"))
 }
+
+// A real cluster whose first masters are the members of a marker kind:
+// three of four members register it; every member's store starts with
+// them as the masters, and grains are reached from every member.
+func TestRealSeedKind(t *testing.T) {
+	ports := freePorts(t, 4)
+	agent := test.NewInMemAgent()
+	live := newLiveSet()
+	ms := make([]*realMember, 4)
+	var seeds []string
+	for i, p := range ports {
+		if i > 0 {
+			seeds = append(seeds, "127.0.0.1:"+strconv.Itoa(p))
+		}
+	}
+	slices.Sort(seeds)
+	var wg sync.WaitGroup
+	for i := range ms {
+		wg.Go(func() {
+			lookup := lockercluster.NewIdentityLookup(lockercluster.WithSeedKind(seedKind), lockercluster.WithBootstrap(),
+				lockercluster.WithLease(time.Second))
+			sys := actor.NewActorSystem(
+				actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }))
+			kinds := []*cluster.Kind{cluster.NewKind(grainKind, actor.PropsFromProducer(func() actor.Actor { return &grain{live: live} }))}
+			if i > 0 {
+				kinds = append(kinds, cluster.NewKind(seedKind, actor.PropsFromFunc(func(actor.Context) {})))
+			}
+			cfg := cluster.Configure("real", test.NewTestProvider(agent), lookup, remote.Configure("127.0.0.1", ports[i]),
+				cluster.WithKinds(kinds...))
+			c := cluster.New(sys, cfg)
+			c.StartMember()
+			ms[i] = &realMember{c: c, lookup: lookup}
+		})
+	}
+	wg.Wait()
+	defer func() {
+		var wg sync.WaitGroup
+		for _, m := range ms {
+			wg.Go(func() { m.c.Shutdown(true) })
+		}
+		wg.Wait()
+	}()
+	for _, m := range ms {
+		deadline := time.Now().Add(10 * time.Second)
+		for m.lookup.Node() == nil {
+			require.True(t, time.Now().Before(deadline), "the store does not start")
+			time.Sleep(10 * time.Millisecond)
+		}
+		masters, _, _, _ := m.lookup.Node().View()
+		assert.Equal(t, seeds, masters)
+	}
+	host, tok := ms[0].ask(t, "g")
+	for _, m := range ms[1:] {
+		h, tk := m.ask(t, "g")
+		assert.Equal(t, host, h)
+		assert.Equal(t, tok, tk)
+	}
+	assert.Empty(t, live.Violations())
+}

@@ -13,13 +13,14 @@ type topology struct {
 	present map[string]struct{} // the same, as a set
 	rdv     *cluster.Rendezvous // placement of new activations
 	gone    map[string]struct{} // addresses of earlier topologies that are absent from this one
+	kinds   map[string][]string // address -> the kinds the member hosts
 }
 
 // newTopology builds the topology of members, following prev (nil for
 // the first).
 func newTopology(members []*cluster.Member, prev *topology) *topology {
 	t := &topology{present: make(map[string]struct{}, len(members)), rdv: cluster.NewRendezvous(),
-		gone: map[string]struct{}{}}
+		gone: map[string]struct{}{}, kinds: make(map[string][]string, len(members))}
 	for _, m := range members {
 		a := m.Address()
 		if _, dup := t.present[a]; dup {
@@ -27,6 +28,7 @@ func newTopology(members []*cluster.Member, prev *topology) *topology {
 		}
 		t.present[a] = struct{}{}
 		t.addrs = append(t.addrs, a)
+		t.kinds[a] = m.GetKinds()
 	}
 	slices.Sort(t.addrs)
 	t.rdv.UpdateMembers(members)
@@ -47,6 +49,17 @@ func newTopology(members []*cluster.Member, prev *topology) *topology {
 func (t *topology) left(addr string) bool {
 	_, ok := t.gone[addr]
 	return ok
+}
+
+// hosting returns the addresses of the members that host kind, sorted.
+func (t *topology) hosting(kind string) []string {
+	var out []string
+	for _, a := range t.addrs {
+		if slices.Contains(t.kinds[a], kind) {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // has reports that addr is a member.

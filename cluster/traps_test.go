@@ -249,6 +249,7 @@ func TestBadInput(t *testing.T) {
 		lockercluster.NewIdentityLookup(lockercluster.WithLease(0)),
 		lockercluster.NewIdentityLookup(lockercluster.WithVoters(0)),
 		lockercluster.NewIdentityLookup(lockercluster.WithSeeds("a:1", "a:1")),
+		lockercluster.NewIdentityLookup(lockercluster.WithSeeds("a:1"), lockercluster.WithSeedKind("seed")),
 		lockercluster.NewIdentityLookup(lockercluster.WithGrace(-time.Second)),
 	} {
 		assert.Error(t, l.Err())
