@@ -106,7 +106,8 @@ func (o *options) complete() error {
 func (l *IdentityLookup) Err() error { return l.err }
 
 // Node returns the store node the lookup runs on this member: nil before
-// Setup, on a client, and after a failed Setup.
+// Setup, on a client, after a failed Setup, and with WithSeedKind until
+// the kind's members are in the topology.
 func (l *IdentityLookup) Node() *locker.Node { return l.node.Load() }
 
 // store is the member's store node; nil on a client, and with a seed
