@@ -45,6 +45,10 @@ type node struct {
 	backoff     int64
 	sealedSince int64
 	repairing   map[string]bool
+
+	// checked is the view of this node that checkViews compared last
+	// (its version and hash): an unchanged view is not compared again.
+	checked [2]uint64
 }
 
 func (w *World) build() {

@@ -223,6 +223,11 @@ func (w *World) checkViews() {
 		if v.Version == 1 {
 			continue // each node's configuration
 		}
+		seen := [2]uint64{v.Version, v.Hash()}
+		if n.checked == seen {
+			continue
+		}
+		n.checked = seen
 		if h, ok := w.views[v.Version]; !ok {
 			w.views[v.Version] = v.Hash()
 			w.viewAt[v.Version] = v
