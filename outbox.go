@@ -75,23 +75,24 @@ func (n *Node) post(addr string, msg any) {
 }
 
 // flush sends what an outbox gathered: a lone request as it is, more in
-// a Batch; the learned states in one Learn.
+// a Batch; the learned states in one Learn, or in the Batch when there
+// is one.
 func (n *Node) flush(addr string, reqs []any, learned []*messages.Learned) {
-	if len(learned) > 0 {
-		n.tell(addr, &messages.Learn{Entries: learned})
-	}
 	if len(reqs) == 0 {
+		if len(learned) > 0 {
+			n.tell(addr, &messages.Learn{Entries: learned})
+		}
 		return
 	}
 	n.sent.mu.Lock()
 	n.sent.requests += uint64(len(reqs))
 	n.sent.frames++
 	n.sent.mu.Unlock()
-	if len(reqs) == 1 {
+	if len(reqs) == 1 && len(learned) == 0 {
 		n.send(addr, reqs[0])
 		return
 	}
-	b := &messages.Batch{}
+	b := &messages.Batch{Learned: learned}
 	for _, r := range reqs {
 		switch m := r.(type) {
 		case *messages.Prepare:

@@ -46,6 +46,12 @@ func (h *Holder) handle(ctx protoactor.Context, msg any) (*protoactor.PID, any) 
 // handleBatch answers every request of a Batch as if it came alone, and
 // sends the votes back together.
 func (h *Holder) handleBatch(ctx protoactor.Context, now int64, from string, b *messages.Batch) (*protoactor.PID, any) {
+	if l := b.GetLearned(); len(l) > 0 {
+		learn := &messages.Learn{Entries: l}
+		h.observe(learn)
+		_, _ = h.acc.Handle(now, from, learn) // a Learn without req_id has no answer
+		h.stats.requests.Add(1)
+	}
 	n := len(b.GetPrepares()) + len(b.GetAccepts()) + len(b.GetReads())
 	votes := &messages.Votes{Votes: make([]*messages.Vote, 0, n)}
 	one := func(msg any) {

@@ -354,6 +354,24 @@ func TestHolderCountsJunk(t *testing.T) {
 	assert.Equal(t, 3, f.h.Stats().Keys)
 }
 
+// Learned states riding in a Batch are applied before its requests, as
+// a Learn sent just before would be: an accept at a lower ballot than a
+// state learned in the same Batch is refused.
+func TestHolderAppliesABatchsLearnedFirst(t *testing.T) {
+	f := spawn(t)
+	b := &messages.Batch{
+		Learned: []*messages.Learned{{Key: "k", Ballot: 5, State: held("x", 5, time.Minute), Chosen: true}},
+		Accepts: []*messages.Accept{f.accept("k", 3, held("y", 3, time.Minute))},
+	}
+	vs := ask[*messages.Votes](t, f, b)
+	require.Len(t, vs.GetVotes(), 1)
+	assert.Equal(t, messages.Status_STATUS_REJECTED, vs.GetVotes()[0].GetStatus())
+	e, ok := f.h.Store().Get("k")
+	require.True(t, ok)
+	assert.Equal(t, []byte("x"), e.Value, "the learned state holds the key")
+	assert.Equal(t, uint64(2), f.h.Stats().Requests)
+}
+
 func TestHolderAnswersABatchInOneVotes(t *testing.T) {
 	f := spawn(t)
 	b := &messages.Batch{

@@ -1918,12 +1918,15 @@ func (x *Pong) GetReqId() uint64 {
 // Batch carries many calls' requests to one lease-holder in one message:
 // a node coalesces what its calls send to a master while an earlier send
 // to it is under way. The holder handles each as if it came alone and
-// answers them together in Votes.
+// answers them together in Votes. Learned states gathered meanwhile ride
+// along: the holder applies them first, as a Learn without req_id sent
+// just before.
 type Batch struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Prepares      []*Prepare             `protobuf:"bytes,1,rep,name=prepares,proto3" json:"prepares,omitempty"`
 	Accepts       []*Accept              `protobuf:"bytes,2,rep,name=accepts,proto3" json:"accepts,omitempty"`
 	Reads         []*ReadRequest         `protobuf:"bytes,3,rep,name=reads,proto3" json:"reads,omitempty"`
+	Learned       []*Learned             `protobuf:"bytes,4,rep,name=learned,proto3" json:"learned,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1975,6 +1978,13 @@ func (x *Batch) GetAccepts() []*Accept {
 func (x *Batch) GetReads() []*ReadRequest {
 	if x != nil {
 		return x.Reads
+	}
+	return nil
+}
+
+func (x *Batch) GetLearned() []*Learned {
+	if x != nil {
+		return x.Learned
 	}
 	return nil
 }
@@ -2175,11 +2185,12 @@ const file_locker_proto_rawDesc = "" +
 	"\x04Ping\x12\x15\n" +
 	"\x06req_id\x18\x01 \x01(\x04R\x05reqId\"\x1d\n" +
 	"\x04Pong\x12\x15\n" +
-	"\x06req_id\x18\x01 \x01(\x04R\x05reqId\"\x89\x01\n" +
+	"\x06req_id\x18\x01 \x01(\x04R\x05reqId\"\xb4\x01\n" +
 	"\x05Batch\x12+\n" +
 	"\bprepares\x18\x01 \x03(\v2\x0f.locker.PrepareR\bprepares\x12(\n" +
 	"\aaccepts\x18\x02 \x03(\v2\x0e.locker.AcceptR\aaccepts\x12)\n" +
-	"\x05reads\x18\x03 \x03(\v2\x13.locker.ReadRequestR\x05reads\"+\n" +
+	"\x05reads\x18\x03 \x03(\v2\x13.locker.ReadRequestR\x05reads\x12)\n" +
+	"\alearned\x18\x04 \x03(\v2\x0f.locker.LearnedR\alearned\"+\n" +
 	"\x05Votes\x12\"\n" +
 	"\x05votes\x18\x01 \x03(\v2\f.locker.VoteR\x05votes*\x9c\x01\n" +
 	"\x06Status\x12\x16\n" +
@@ -2260,12 +2271,13 @@ var file_locker_proto_depIdxs = []int32{
 	3,  // 22: locker.Batch.prepares:type_name -> locker.Prepare
 	4,  // 23: locker.Batch.accepts:type_name -> locker.Accept
 	5,  // 24: locker.Batch.reads:type_name -> locker.ReadRequest
-	6,  // 25: locker.Votes.votes:type_name -> locker.Vote
-	26, // [26:26] is the sub-list for method output_type
-	26, // [26:26] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	7,  // 25: locker.Batch.learned:type_name -> locker.Learned
+	6,  // 26: locker.Votes.votes:type_name -> locker.Vote
+	27, // [27:27] is the sub-list for method output_type
+	27, // [27:27] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_locker_proto_init() }

@@ -48,7 +48,7 @@ func all() []proto.Message {
 		&Ping{ReqId: 1},
 		&Pong{ReqId: 1},
 		&Batch{Prepares: []*Prepare{{ReqId: 1, Key: "k", Ballot: 8}}, Accepts: []*Accept{{ReqId: 2, Key: "k", Ballot: 8, State: held}},
-			Reads: []*ReadRequest{{ReqId: 3, Key: "k"}}},
+			Reads: []*ReadRequest{{ReqId: 3, Key: "k"}}, Learned: []*Learned{{Key: "j", Ballot: 7, State: held, Chosen: true}}},
 		&Votes{Votes: []*Vote{{ReqId: 1, Status: Status_STATUS_OK}}},
 	}
 }
