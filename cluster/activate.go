@@ -86,7 +86,7 @@ func (l *IdentityLookup) confirm(holder *actor.PID, ci *cluster.ClusterIdentity)
 
 // holder reads the PID that holds key from a quorum; nil when free.
 func (l *IdentityLookup) holder(ctx context.Context, key string) (*actor.PID, error) {
-	e, err := l.store().Read(ctx, key)
+	e, err := l.Node().Read(ctx, key)
 	switch {
 	case errors.Is(err, locker.ErrNotFound):
 		return nil, nil
@@ -101,7 +101,7 @@ func (l *IdentityLookup) holder(ctx context.Context, key string) (*actor.PID, er
 func (l *IdentityLookup) waitRelease(ctx context.Context, key string) {
 	ctx, cancel := context.WithTimeout(ctx, l.opts.lease)
 	defer cancel()
-	if err := l.store().WaitForRelease(ctx, key); errors.Is(err, locker.ErrNotFound) {
+	if err := l.Node().WaitForRelease(ctx, key); errors.Is(err, locker.ErrNotFound) {
 		sleep(ctx, l.opts.lease/10)
 	}
 }

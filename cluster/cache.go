@@ -105,7 +105,7 @@ func (c *cacheWatch) dropLocked(e *cached) {
 // have reached this table yet). It runs only while this member's table
 // is fed (it is in the store's view).
 func (c *cacheWatch) sweep() {
-	n := c.l.store()
+	n := c.l.Node()
 	if n == nil || !c.l.inView() {
 		return
 	}

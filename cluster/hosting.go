@@ -146,7 +146,7 @@ func (l *IdentityLookup) session(ctx context.Context) (*locker.Session, error) {
 	if s != nil && s.Err() == nil {
 		return s, nil
 	}
-	n := l.store()
+	n := l.Node()
 	if n == nil {
 		return nil, errNoStore
 	}

@@ -110,10 +110,6 @@ func (l *IdentityLookup) Err() error { return l.err }
 // the kind's members are in the topology.
 func (l *IdentityLookup) Node() *locker.Node { return l.node.Load() }
 
-// store is the member's store node; nil on a client, and with a seed
-// kind until its members are in the topology.
-func (l *IdentityLookup) store() *locker.Node { return l.node.Load() }
-
 // errNoStore is the error of a store call before the store runs.
 var errNoStore = errors.New("lockercluster: the store is not running yet (its seeds are not in the topology)")
 
@@ -312,7 +308,7 @@ func (l *IdentityLookup) attemptTimeout(ctx context.Context, target string) time
 // activation goes to.
 func (l *IdentityLookup) target(ci *cluster.ClusterIdentity, key string) string {
 	t := l.topology()
-	if n := l.store(); n != nil {
+	if n := l.Node(); n != nil {
 		if v, err := n.DirtyRead(key); err == nil {
 			if p := decodePID(v); p != nil && t.has(p.Address) {
 				return p.Address
@@ -392,7 +388,7 @@ func (l *IdentityLookup) stopAll() {
 	if l.cache != nil && l.cache.watcher != nil {
 		_ = l.system.Root.StopFuture(l.cache.watcher).Wait()
 	}
-	if n := l.store(); n != nil {
+	if n := l.Node(); n != nil {
 		n.Stop()
 	}
 	unregister(l.system, l)
@@ -454,7 +450,7 @@ func (l *IdentityLookup) kindInc(kind string, d int) {
 // inView reports that this member is a master or replica of the store's
 // view: its table is fed.
 func (l *IdentityLookup) inView() bool {
-	n := l.store()
+	n := l.Node()
 	if n == nil {
 		return false
 	}

@@ -1,6 +1,7 @@
 package lockercluster
 
 import (
+	"fmt"
 	"log/slog"
 	"slices"
 	"time"
@@ -23,9 +24,10 @@ type membership struct {
 	l      *IdentityLookup
 	absent map[string]time.Time // master -> when this member first missed it
 	busy   bool
-	// tooMany: more members host the seed kind than there are voters
-	// (logged once).
-	tooMany bool
+	// waiting is why the store does not run yet, as last logged (a seed
+	// kind's deployment error, or a failed start), so each is logged
+	// once.
+	waiting string
 }
 
 func newMembership(l *IdentityLookup) *membership {
@@ -55,19 +57,25 @@ func (m *membership) startStore(t *topology) bool {
 	case m.l.opts.seedKind == "" || len(seeds) < m.l.opts.voters:
 		return false
 	case len(seeds) > m.l.opts.voters:
-		if !m.tooMany {
-			m.tooMany = true
-			m.l.log().Error("lockercluster: more members host the seed kind than there are voters; the store waits",
-				slog.String("kind", m.l.opts.seedKind), slog.Int("voters", m.l.opts.voters), slog.Any("members", seeds))
-		}
+		m.logWaiting(fmt.Sprintf("lockercluster: %d members host the seed kind %q, more than the %d voters; the store waits",
+			len(seeds), m.l.opts.seedKind, m.l.opts.voters))
 		return false
 	}
 	if err := m.l.startStore(seeds); err != nil {
-		m.l.log().Error("lockercluster: the store did not start", slog.Any("error", err), slog.Any("seeds", seeds))
+		m.logWaiting(err.Error())
 		return false
 	}
 	m.l.log().Info("lockercluster: the store started", slog.Any("seeds", seeds))
 	return true
+}
+
+// logWaiting logs why the store does not run, unless that was the last
+// reason logged.
+func (m *membership) logWaiting(why string) {
+	if why != m.waiting {
+		m.waiting = why
+		m.l.log().Error(why)
+	}
 }
 
 func (m *membership) reconcile() {
@@ -75,11 +83,11 @@ func (m *membership) reconcile() {
 	if m.busy || len(t.addrs) == 0 {
 		return
 	}
-	n := m.l.store()
+	n := m.l.Node()
 	if n == nil && !m.startStore(t) {
 		return
 	}
-	masters, replicas, _, _ := m.l.store().View()
+	masters, replicas, _, _ := m.l.Node().View()
 	now := time.Now()
 	for _, a := range masters {
 		if t.has(a) {
@@ -110,7 +118,7 @@ func (m *membership) reconcile() {
 	if !m.l.goBackground(func() {
 		ctx, cancel := m.l.context(m.l.opts.lease)
 		defer cancel()
-		err := m.l.store().SetNodes(ctx, newM, newR)
+		err := m.l.Node().SetNodes(ctx, newM, newR)
 		self.Send(members, membersChanged{err: err})
 	}) {
 		m.busy = false
