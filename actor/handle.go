@@ -43,8 +43,9 @@ func (h *Holder) handle(ctx protoactor.Context, msg any) (*protoactor.PID, any) 
 	return ctx.Sender(), reply
 }
 
-// handleBatch answers every request of a Batch as if it came alone, and
-// sends the votes back together.
+// handleBatch applies the learned states of a Batch, answers every
+// request as if it came alone, and returns the votes to send back
+// together.
 func (h *Holder) handleBatch(ctx protoactor.Context, now int64, from string, b *messages.Batch) (*protoactor.PID, any) {
 	if l := b.GetLearned(); len(l) > 0 {
 		learn := &messages.Learn{Entries: l}

@@ -138,6 +138,8 @@ func (h *Holder) Receive(ctx protoactor.Context) {
 			h.stats.panics.Add(1)
 		}
 	}()
+	var to *protoactor.PID // where the answer to m goes, if any
+	var reply any
 	switch m := ctx.Message().(type) {
 	case *protoactor.Started:
 		h.start(ctx)
@@ -154,18 +156,15 @@ func (h *Holder) Receive(ctx protoactor.Context) {
 	case *messages.Ping:
 		ctx.Respond(&messages.Pong{ReqId: m.GetReqId()})
 	default:
-		// The answer leaves after the publish: a caller that hears this
-		// master committed a view finds it in the node's view.
-		to, reply := h.handle(ctx, m)
-		h.publish()
-		h.schedule()
-		if to != nil {
-			ctx.Request(to, reply) // with the holder as sender: the node learns this master answers
-		}
-		return
+		to, reply = h.handle(ctx, m)
 	}
 	h.publish()
 	h.schedule()
+	// The answer leaves after the publish: a caller that hears this
+	// master committed a view finds it in the node's view.
+	if to != nil {
+		ctx.Request(to, reply) // with the holder as sender: the node learns this master answers
+	}
 }
 
 func (h *Holder) start(ctx protoactor.Context) {
