@@ -90,9 +90,9 @@ func Run(ctx context.Context, p workload.Profile, logf func(string, ...any)) *re
 		"(an ExtendLease of its register; the node wrote it last, so one round), each renewal as the node times it (its locker.round.duration metric, op extend); "+
 		"etcd: the renewal of the ExtendLease table (LeaseKeepAlive over one stream to the leader), one every %v, timed by the harness; "+
 		"CPU/call: the same renewal run %d times back to back (locker: ExtendLease, by that node, of a key it locked just before), "+
-		"CPU time of the harness's process and the system's child processes (per-thread schedstat, in ns), less their idle use measured over %v before the renewals (once it settled, for up to %v), per renewal",
+		"CPU time of the harness's process and the system's child processes (the CPU-time clock of each thread, in ns), less their idle use measured over %v before the renewals (once it settled, for up to %v), per renewal",
 		3*workload.KeepAlivePeriod, workload.KeepAlivePeriod, workload.KeepAlivePeriod, min(2*p.N, 1000), p.KeepAliveIdle, p.Settle)
-	ts.Note(workload.TNames, "CPU time of the harness's process and of the system's child processes (per-thread schedstat, in ns) over the window, in %% of one core, "+
+	ts.Note(workload.TNames, "CPU time of the harness's process and of the system's child processes (the CPU-time clock of each thread, in ns) over the window, in %% of one core, "+
 		"once the names are taken; \"before the names\": the same over %v before they are taken; before each window the CPU use is left up to %v to settle "+
 		"(two 500 ms spans in a row within 20 %% or 5 ms/s of each other); CPU per name: the window's CPU per second divided by the names; "+
 		"per name, above before: the same for the CPU above the window before; "+
