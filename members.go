@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
+	"github.com/protolocker/locker/internal/pause"
 	"github.com/protolocker/locker/internal/quorum"
 	"github.com/protolocker/locker/internal/view"
 	"github.com/protolocker/locker/internal/viewchange"
@@ -139,22 +139,10 @@ func (n *Node) change(ctx context.Context, from, target view.View, transfer bool
 }
 
 // backoff is a jittered wait before retry attempt, doubling from 5ms to
-// at most 200ms.
-func backoff(attempt int) time.Duration {
-	d := 5 * time.Millisecond << min(attempt, 5)
-	return d/2 + rand.N(d/2+1)
-}
+// at most 160ms.
+func backoff(attempt int) time.Duration { return pause.Backoff(attempt, 5*time.Millisecond, 5) }
 
 // sleep waits d; false if ctx ends or the node stops first.
 func (n *Node) sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	case <-n.stopped:
-		return false
-	}
+	return pause.Sleep(ctx, d, n.stopped)
 }

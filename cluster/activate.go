@@ -3,7 +3,6 @@ package lockercluster
 import (
 	"context"
 	"errors"
-	"math/rand/v2"
 	"strconv"
 	"strings"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/asynkron/protoactor-go/cluster"
 
 	"github.com/protolocker/locker"
+	"github.com/protolocker/locker/internal/pause"
 )
 
 // activate takes key for a new activation of ci on this member, or finds
@@ -131,19 +131,7 @@ func (l *IdentityLookup) context(d time.Duration) (context.Context, context.Canc
 
 // backoff is a jittered wait before retry attempt, doubling from 2ms to
 // at most 128ms.
-func backoff(attempt int) time.Duration {
-	d := 2 * time.Millisecond << min(attempt, 6)
-	return d/2 + rand.N(d/2+1)
-}
+func backoff(attempt int) time.Duration { return pause.Backoff(attempt, 2*time.Millisecond, 6) }
 
 // sleep waits d; false if ctx ends first.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
+func sleep(ctx context.Context, d time.Duration) bool { return pause.Sleep(ctx, d, nil) }

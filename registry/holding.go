@@ -10,6 +10,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/protolocker/locker"
+	"github.com/protolocker/locker/internal/pause"
 )
 
 // maxReleasers bounds the goroutines that release names.
@@ -140,7 +141,7 @@ func (r *Registry) take(ctx context.Context, c claim, h *holding) (uint64, *sess
 				return token, ss, err
 			}
 		}
-		if err == nil || !retryable(err) || !pause(lctx, retryPause) {
+		if err == nil || !retryable(err) || !sleepWithin(lctx, retryPause) {
 			return res.Token, ss, err
 		}
 	}
@@ -165,19 +166,13 @@ func retryable(err error) bool {
 	return true
 }
 
-// pause waits d; false when ctx's deadline comes first (or ctx ends).
-func pause(ctx context.Context, d time.Duration) bool {
+// sleepWithin waits d; false when ctx's deadline comes first (or ctx
+// ends).
+func sleepWithin(ctx context.Context, d time.Duration) bool {
 	if dl, ok := ctx.Deadline(); !ok || time.Until(dl) <= d {
 		return false
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+	return pause.Sleep(ctx, d, nil)
 }
 
 // settle reads the name after a Lock that found it held, or may have

@@ -104,7 +104,7 @@ func (r *Registry) open() (*locker.Session, error) {
 	for {
 		s, err := r.node.NewSession(ctx, r.cfg.lease)
 		if err == nil || !errors.Is(err, locker.ErrNoQuorum) || errors.Is(err, locker.ErrStopped) ||
-			errors.Is(err, locker.ErrInvalid) || !pause(ctx, retryPause) {
+			errors.Is(err, locker.ErrInvalid) || !sleepWithin(ctx, retryPause) {
 			return s, err
 		}
 	}
