@@ -2,7 +2,6 @@ package lockercluster_test
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -114,17 +113,8 @@ func scenarioTwoJoins(t *testing.T, lookup func(string, bool) cluster.IdentityLo
 	h := startWith(t, 3, lookup)
 	ids := grainIDs(40)
 	before, _ := h.hostsOf("n1:1", ids)
-	var mu sync.Mutex
-	current := addrs(3)
-	tr := h.traffic(len(ids), func() []string { mu.Lock(); defer mu.Unlock(); return slices.Clone(current) })
-	for _, a := range []string{"n4:1", "n5:1"} {
-		h.start(a)
-		mu.Lock()
-		current = append(current, a)
-		h.viewAll(current)
-		mu.Unlock()
-		time.Sleep(time.Second)
-	}
+	tr := h.traffic(len(ids), addrs(3))
+	h.join(tr, addrs(3), time.Second, "n4:1", "n5:1")
 	tr.end()
 	after, failed := h.hostsOf("n5:1", ids)
 	o := outcome{failed: failed + int(tr.bad.Load())}
@@ -144,7 +134,7 @@ func scenarioPartition(t *testing.T, lookup func(string, bool) cluster.IdentityL
 	h := startWith(t, 3, lookup)
 	ids := grainIDs(20)
 	h.hostsOf("n1:1", ids)
-	tr := h.traffic(len(ids), func() []string { return addrs(3) })
+	tr := h.traffic(len(ids), addrs(3))
 	h.partition([]string{"n1:1", "n2:1"}, []string{"n3:1"})
 	time.Sleep(3 * time.Second)
 	h.heal(addrs(3))

@@ -44,7 +44,7 @@ func partitionScenario(t *testing.T, n int, minority []string) {
 	for i := range grains {
 		h.hostOf(t, all[i%n], fmt.Sprintf("g%d", i))
 	}
-	tr := h.traffic(grains, func() []string { return all })
+	tr := h.traffic(grains, all)
 	h.partition(majority, minority)
 	time.Sleep(3 * time.Second) // three leases
 	// The minority activates nothing new; the majority does.

@@ -3,6 +3,7 @@ package lockercluster_test
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,16 +16,18 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// traffic keeps asking grains g0..g<n-1> from every member in from()
-// until stop is closed, and counts answers and errors.
+// traffic keeps asking grains g0..g<n-1> from the members it goes
+// through, in turn, until stop is closed, and counts answers and errors.
 type traffic struct {
 	wg      sync.WaitGroup
 	stop    chan struct{}
+	from    atomic.Pointer[[]string] // the members it goes through
 	ok, bad atomic.Int64
 }
 
-func (h *harness) traffic(n int, from func() []string) *traffic {
+func (h *harness) traffic(n int, from []string) *traffic {
 	tr := &traffic{stop: make(chan struct{})}
+	tr.through(from)
 	for i := range n {
 		tr.wg.Go(func() {
 			for k := 0; ; k++ {
@@ -33,7 +36,7 @@ func (h *harness) traffic(n int, from func() []string) *traffic {
 					return
 				default:
 				}
-				srcs := from()
+				srcs := *tr.from.Load()
 				if _, err := h.request(srcs[k%len(srcs)], fmt.Sprintf("g%d", i)); err != nil {
 					tr.bad.Add(1)
 				} else {
@@ -46,7 +49,34 @@ func (h *harness) traffic(n int, from func() []string) *traffic {
 	return tr
 }
 
+// through makes the traffic go through the members at from.
+func (tr *traffic) through(from []string) {
+	from = slices.Clone(from)
+	tr.from.Store(&from)
+}
+
+// join starts the members at addrs one after the other, each followed
+// by wait: every member present is shown them all, and the traffic goes
+// through them all.
+func (h *harness) join(tr *traffic, present []string, wait time.Duration, addrs ...string) {
+	for _, a := range addrs {
+		h.start(a)
+		present = append(slices.Clone(present), a)
+		h.viewAll(present)
+		tr.through(present)
+		time.Sleep(wait)
+	}
+}
+
 func (tr *traffic) end() { close(tr.stop); tr.wg.Wait() }
+
+// dropFromView shows the members of all other than gone a topology
+// without gone, and returns them.
+func (h *harness) dropFromView(all []string, gone string) []string {
+	rest := slices.DeleteFunc(slices.Clone(all), func(a string) bool { return a == gone })
+	h.viewAll(rest)
+	return rest
+}
 
 // hostOf returns the address that answers for id, through member from.
 func (h *harness) hostOf(t *testing.T, from, id string) (string, uint64) {
@@ -70,17 +100,8 @@ func TestJoinsAndLeavesDuringTraffic(t *testing.T) {
 			id := fmt.Sprintf("g%d", i)
 			hosts[id], _ = h.hostOf(t, "n1:1", id)
 		}
-		var mu sync.Mutex
-		current := addrs(3)
-		tr := h.traffic(grains, func() []string { mu.Lock(); defer mu.Unlock(); return current })
-		for _, a := range []string{"n4:1", "n5:1"} {
-			h.start(a)
-			mu.Lock()
-			current = append(current, a)
-			h.viewAll(current)
-			mu.Unlock()
-			time.Sleep(500 * time.Millisecond)
-		}
+		tr := h.traffic(grains, addrs(3))
+		h.join(tr, addrs(3), 500*time.Millisecond, "n4:1", "n5:1")
 		h.waitView(addrs(5))
 		for id, host := range hosts {
 			got, _ := h.hostOf(t, "n5:1", id)
@@ -88,10 +109,7 @@ func TestJoinsAndLeavesDuringTraffic(t *testing.T) {
 			assert.Equal(t, 1, h.live.Started(id), "%s was activated once", id)
 		}
 		// n2 leaves gracefully: its grains stop and come back elsewhere.
-		mu.Lock()
-		current = []string{"n1:1", "n3:1", "n4:1", "n5:1"}
-		mu.Unlock()
-		h.viewAll(current)
+		tr.through(h.dropFromView(addrs(5), "n2:1"))
 		h.lookupAt("n2:1").Shutdown()
 		time.Sleep(time.Second)
 		tr.end()
@@ -117,13 +135,7 @@ func TestHostDies(t *testing.T) {
 		}
 		died := time.Now()
 		h.kill(host)
-		var rest []string
-		for _, a := range addrs(4) {
-			if a != host {
-				rest = append(rest, a)
-			}
-		}
-		h.viewAll(rest)
+		h.dropFromView(addrs(4), host)
 		again, tok2 := h.hostOf(t, from, "g")
 		took := time.Since(died)
 		assert.NotEqual(t, host, again)
@@ -146,7 +158,7 @@ func TestMastersChangeUnderGrains(t *testing.T) {
 		}
 		masters, _, _, _ := h.lookupAt("n4:1").Node().View()
 		require.Equal(t, addrs(3), masters)
-		tr := h.traffic(10, func() []string { return []string{"n4:1", "n5:1"} })
+		tr := h.traffic(10, []string{"n4:1", "n5:1"})
 		// n3, a master and the host of some grains, is partitioned
 		// away from everyone; after the grace it is replaced by n4.
 		var moved []string
@@ -221,13 +233,7 @@ func TestLostSessionStopsGrainsInTime(t *testing.T) {
 		}
 		stopped := time.Since(cut)
 		assert.Less(t, stopped, time.Second, "stopped within the lease (1s) of the last renewal")
-		var rest []string
-		for _, a := range addrs(4) {
-			if a != host {
-				rest = append(rest, a)
-			}
-		}
-		h.viewAll(rest)
+		rest := h.dropFromView(addrs(4), host)
 		again, tok2 := h.hostOf(t, rest[0], "g")
 		assert.NotEqual(t, host, again)
 		assert.Greater(t, tok2, tok)

@@ -74,13 +74,7 @@ func TestShutdownWithoutGrace(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 		assert.Zero(t, h.lookupAt(host).Hosted(), "the grains were stopped")
 		assert.Zero(t, h.live.Live("g"))
-		var rest []string
-		for _, a := range addrs(3) {
-			if a != host {
-				rest = append(rest, a)
-			}
-		}
-		h.viewAll(rest)
+		rest := h.dropFromView(addrs(3), host)
 		again, tok2 := h.hostOf(t, rest[0], "g")
 		assert.NotEqual(t, host, again)
 		assert.Greater(t, tok2, tok)
@@ -98,13 +92,7 @@ func TestShutdownTwice(t *testing.T) {
 		l := h.lookupAt(host)
 		l.Shutdown()
 		l.Shutdown()
-		var rest []string
-		for _, a := range addrs(3) {
-			if a != host {
-				rest = append(rest, a)
-			}
-		}
-		h.viewAll(rest)
+		rest := h.dropFromView(addrs(3), host)
 		start := time.Now()
 		again, _ := h.hostOf(t, rest[0], "g")
 		assert.NotEqual(t, host, again)
