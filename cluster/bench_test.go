@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/protolocker/locker"
 )
 
 // The latency of requests through Cluster.Request on the in-memory
@@ -48,11 +50,17 @@ func BenchmarkFirstActivation(b *testing.B) {
 	}
 }
 
-func BenchmarkStoreRead(b *testing.B) {
+// storeNode is the store node of member n2 of three, and a context of a
+// minute for its calls.
+func storeNode(b *testing.B) (*locker.Node, context.Context) {
 	h := startWith(b, 3, lookups[1].new(3))
-	n := h.lookupAt("n2:1").Node()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
+	b.Cleanup(cancel)
+	return h.lookupAt("n2:1").Node(), ctx
+}
+
+func BenchmarkStoreRead(b *testing.B) {
+	n, ctx := storeNode(b)
 	_, err := n.Lock(ctx, "k", []byte("v"), time.Second)
 	require.NoError(b, err)
 	b.ResetTimer()
@@ -66,10 +74,7 @@ func BenchmarkStoreRead(b *testing.B) {
 // BenchmarkSessionLock takes a new key on a session per iteration: the
 // store's part of a first activation.
 func BenchmarkSessionLock(b *testing.B) {
-	h := startWith(b, 3, lookups[1].new(3))
-	n := h.lookupAt("n2:1").Node()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
+	n, ctx := storeNode(b)
 	s, err := n.NewSession(ctx, time.Second)
 	require.NoError(b, err)
 	defer s.Orphan()
